@@ -1,0 +1,46 @@
+# The two set-up commands a new user needs: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+NHSUK_FRONTEND_VERSION := 10.6.1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench system-deps frontend clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# NHS.UK design system CSS/JS: installed from the npm registry, never committed.
+.frontend/node_modules/nhsuk-frontend/package.json:
+	npm install --silent --no-audit --no-fund --prefix .frontend nhsuk-frontend@$(NHSUK_FRONTEND_VERSION)
+
+frontend: .frontend/node_modules/nhsuk-frontend/package.json
+
+# PostgreSQL server (the suite starts its own throwaway cluster) and headless Chromium.
+system-deps:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; fi
+	@if ! command -v chromium >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-core; fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: $(VENV)/.installed system-deps frontend lint
+	$(BIN)/pytest
+
+demo: $(VENV)/.installed frontend
+	$(BIN)/cohort demo
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .frontend var

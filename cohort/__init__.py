@@ -1,0 +1,1 @@
+"""Birth-cohort consent and e-cohort platform."""

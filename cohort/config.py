@@ -1,0 +1,44 @@
+"""Deployment settings, read from the environment (prefix ``COHORT_``).
+
+The defaults describe the embedded instance under ``./var``: a SQLite consent
+database, a DuckDB research store and a key directory beside them.
+"""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COHORT_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    key_dir: Path | None = None
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False
+    session_max_age_s: int = 8 * 3600
+    login_max_failures: int = 5
+    login_lockout_s: int = 15 * 60
+
+    @cached_property
+    def keys_path(self) -> Path:
+        return self.key_dir or self.data_dir / "keys"
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cohort.db'}"
+
+    @cached_property
+    def research_store_path(self) -> Path:
+        return self.data_dir / "research.duckdb"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,159 @@
+"""All tables, in one place, grouped by zone.
+
+Identity zone: ``Identity`` (ciphertexts and the blind index only).
+Consent zone: sites, users, participants (study IDs), consents, declines, withdrawals.
+Audit: the append-only hash chain and its head.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
+
+
+ROLES = ("midwife", "data_manager", "researcher", "governance", "admin")
+SITE_SCOPED_ROLES = ("midwife",)
+
+
+class Site(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=16)
+    name: str = Field(max_length=200)
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    full_name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+    password_hash: str = Field(sa_type=Text)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Bumped on password change, disable or token change: every older session dies.
+    session_version: int = 1
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    label: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=32)
+    title: str = Field(max_length=300)
+    created_at: datetime = _ts()
+
+
+class ProjectMember(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+
+
+class Participant(SQLModel, table=True):
+    """A consented mother, known to the consent zone only by her random study ID."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(unique=True, index=True, max_length=16)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    created_at: datetime = _ts()
+
+
+class Identity(SQLModel, table=True):
+    """Identity zone: every value is an AES-256-GCM ciphertext ``v1.<key id>.<base64>``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", unique=True)
+    nhs_index: str = Field(unique=True, index=True, max_length=64)
+    nhs_number: str = Field(sa_type=Text)
+    given_name: str = Field(sa_type=Text)
+    family_name: str = Field(sa_type=Text)
+    date_of_birth: str = Field(sa_type=Text)
+    postcode: str = Field(sa_type=Text)
+    address: str | None = Field(default=None, sa_type=Text)
+    key_id: str = Field(index=True, max_length=32)
+
+
+class KeyRotation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    new_key_id: str = Field(max_length=32)
+    started_at: datetime = _ts()
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    rows_done: int = 0
+
+
+class Consent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    recorded_by: int = Field(foreign_key="user.id")
+    form_name: str = Field(max_length=64)
+    form_version: str = Field(max_length=16)
+    language: str = Field(max_length=16)
+    items: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = _ts(index=True)
+
+
+class Decline(SQLModel, table=True):
+    """A woman who said no: no identifiers, only what the consent-rate denominator needs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    recorded_by: int = Field(foreign_key="user.id")
+    form_name: str = Field(max_length=64)
+    form_version: str = Field(max_length=16)
+    language: str = Field(max_length=16)
+    age_band: str = Field(max_length=16)
+    ethnicity: str | None = Field(default=None, max_length=64)
+    recorded_at: datetime = _ts(index=True)
+
+
+class Withdrawal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    level: str = Field(max_length=32)
+    recorded_by: int = Field(foreign_key="user.id")
+    recorded_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of the append-only chain: ``hash = sha256(prev_hash || canonical JSON)``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    participant: str | None = Field(default=None, max_length=16, index=True)
+    project: str | None = Field(default=None, max_length=32)
+    source: str | None = Field(default=None, max_length=64)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """Single row that serialises appends and pins the chain's end against truncation."""
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
