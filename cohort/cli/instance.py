@@ -1,0 +1,37 @@
+"""``cohort init`` and ``cohort serve``: create and run an instance."""
+
+import typer
+import uvicorn
+
+from cohort import audit
+from cohort.cli.common import CLI_ACTOR, app, settings, unit_of_work
+from cohort.instance import initialise
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, keys (mode 0600), database schema and research store."""
+    cfg = settings()
+    created = initialise(cfg)
+    if created:
+        with unit_of_work() as (_, session):
+            audit.record(session, actor=CLI_ACTOR, action="instance.init")
+    keys = "new keys generated" if created else "existing keys kept"
+    typer.echo(f"instance ready in {cfg.data_dir} ({keys})")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default COHORT_HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (default COHORT_PORT)."),
+) -> None:
+    """Serve the web app and API."""
+    cfg = settings()
+    uvicorn.run(
+        "cohort.web.app:create_app",
+        factory=True,
+        host=host or cfg.host,
+        port=port or cfg.port,
+        proxy_headers=True,
+        log_level="info",
+    )
