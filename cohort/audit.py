@@ -57,11 +57,8 @@ def record(
         .returning(AuditHead.seq, AuditHead.last_hash)
     ).first()
     if head is None:
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
-        session.flush()
-        seq, prev = 1, GENESIS
-    else:
-        seq, prev = head
+        raise RuntimeError("audit head row missing: the database was not migrated")
+    seq, prev = head
     event = AuditEvent(
         seq=seq,
         at=utcnow(),

@@ -14,7 +14,7 @@ from cohort.errors import CohortError
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except typer.Abort:
         sys.exit(130)
     except typer.TyperException as exc:
@@ -24,8 +24,8 @@ def main() -> None:
     except CohortError as exc:
         print(f"cohort: {exc.message}", file=sys.stderr)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+    # Outside standalone mode an Exit comes back as the return value.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Command groups register themselves on import.
