@@ -15,11 +15,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-# NHS.UK design system CSS/JS: installed from the npm registry, never committed.
-.frontend/node_modules/nhsuk-frontend/package.json:
-	npm install --silent --no-audit --no-fund --prefix .frontend nhsuk-frontend@$(NHSUK_FRONTEND_VERSION)
-
-frontend: .frontend/node_modules/nhsuk-frontend/package.json
+# NHS.UK design system CSS/JS from the npm registry, never committed. Without npm the
+# pages still work, unstyled.
+frontend:
+	@if [ ! -f .frontend/node_modules/nhsuk-frontend/package.json ]; then \
+		if command -v npm >/dev/null; then \
+			npm install --silent --no-audit --no-fund --prefix .frontend \
+				nhsuk-frontend@$(NHSUK_FRONTEND_VERSION); \
+		else echo "npm not found: pages will be served without the NHS.UK stylesheet"; fi; fi
 
 # PostgreSQL server (the suite starts its own throwaway cluster) and headless Chromium.
 system-deps:

@@ -259,7 +259,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("withdrawal", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_withdrawal_participant_id"))
