@@ -52,7 +52,8 @@ class Cluster:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """Tests trade durability for speed (fsync off); benchmarks ask for ``durable``."""
     base = Path(tempfile.mkdtemp(prefix="cohort-pg-"))
     datadir = base / "data"
     run_as: list[str] = []
@@ -86,7 +87,9 @@ def start_cluster() -> Cluster:
     cluster = Cluster(datadir, port, run_as)
     opts = (
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
-        "-c fsync=off -c max_connections=200"
+        "-c max_connections=200"
     )
+    if not durable:
+        opts += " -c fsync=off -c synchronous_commit=off"
     cluster.ctl("start", "-w", "-o", opts, "-l", str(base / "server.log"))
     return cluster

@@ -1,0 +1,128 @@
+"""Recording answers: a consent enrols once, a decline keeps no identifiers."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, func, select
+
+from cohort import audit, consent
+from cohort.db import session_scope
+from cohort.errors import CohortError, Conflict
+from cohort.keys import init_keys, load_keys
+from cohort.models import AuditEvent, Consent, Decline, Identity, Participant, Site, User
+from cohort.vault import IdentityFields
+
+ALICE = IdentityFields(
+    nhs_number="943 476 5919",
+    given_name="Aisha",
+    family_name="Khan",
+    date_of_birth=date(1995, 4, 2),
+    postcode="BD5 0NA",
+    address="1 Example Street, Bradford",
+)
+ALL_ITEMS = dict.fromkeys(consent.CONSENT_ITEMS, True)
+FORM = {"form_name": "babi_consent", "form_version": "1.0", "language": "ur"}
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    init_keys(tmp_path / "keys")
+    keys = load_keys(tmp_path / "keys")
+    with session_scope(engine) as s:
+        site = Site(code="BRD", name="Bradford")
+        s.add(site)
+        s.flush()
+        midwife = User(
+            username="mw", full_name="M W", role="midwife", site_id=site.id, password_hash="x"
+        )
+        s.add(midwife)
+        s.flush()
+    return engine, keys, site, midwife
+
+
+def _count(engine, model) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_consent_enrols_participant_with_items_form_and_language(world):
+    engine, keys, site, midwife = world
+    items = {**ALL_ITEMS, "contact": False}
+    with session_scope(engine) as s:
+        p = consent.record_consent(
+            s, keys, site_id=site.id, midwife=midwife, identity=ALICE, items=items, **FORM
+        )
+    with Session(engine) as s:
+        row = s.exec(select(Consent)).one()
+        assert row.participant_id == p.id and row.items == items
+        assert (row.form_name, row.form_version, row.language) == ("babi_consent", "1.0", "ur")
+        actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+        assert actions == ["participant.enrol", "consent.record"]
+        assert audit.verify(s).ok
+
+
+def test_a_second_consent_for_the_same_woman_is_refused_and_changes_nothing(world):
+    engine, keys, site, midwife = world
+    args = {"site_id": site.id, "midwife": midwife, "items": ALL_ITEMS, **FORM}
+    with session_scope(engine) as s:
+        consent.record_consent(s, keys, identity=ALICE, **args)
+    same_woman = IdentityFields(**{**ALICE.__dict__, "nhs_number": "9434765919"})
+    with pytest.raises(Conflict), session_scope(engine) as s:
+        consent.record_consent(s, keys, identity=same_woman, **args)
+    assert (_count(engine, Participant), _count(engine, Consent)) == (1, 1)
+    assert _count(engine, AuditEvent) == 2
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ({"link_mother_health": True, "sell_data": True}, "unknown consent item"),
+        (dict.fromkeys(consent.CONSENT_ITEMS, False), "at least one item"),
+        ({}, "at least one item"),
+    ],
+)
+def test_bad_consent_items_are_refused_before_anything_is_written(world, items, message):
+    engine, keys, site, midwife = world
+    with pytest.raises(CohortError, match=message), session_scope(engine) as s:
+        consent.record_consent(
+            s, keys, site_id=site.id, midwife=midwife, identity=ALICE, items=items, **FORM
+        )
+    assert _count(engine, Participant) == _count(engine, Identity) == 0
+
+
+def test_decline_keeps_only_the_denominator_fields(world):
+    engine, _, site, midwife = world
+    with session_scope(engine) as s:
+        consent.record_decline(
+            s,
+            site_id=site.id,
+            midwife=midwife,
+            age_band="25-29",
+            ethnicity="Asian or Asian British: Pakistani",
+            **FORM,
+        )
+    assert _count(engine, Decline) == 1
+    assert _count(engine, Participant) == _count(engine, Identity) == 0
+    with Session(engine) as s:
+        event = s.exec(select(AuditEvent)).one()
+    assert event.action == "consent.decline" and event.participant is None
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "band"),
+    [
+        (date(2010, 1, 1), date(2026, 1, 1), "16-19"),
+        (date(2006, 6, 2), date(2026, 6, 1), "16-19"),
+        (date(2006, 6, 1), date(2026, 6, 1), "20-24"),
+        (date(1991, 3, 1), date(2026, 3, 1), "35-39"),
+        (date(1976, 1, 1), date(2026, 1, 1), "40-50"),
+    ],
+)
+def test_age_band_counts_birthdays(born, on, band):
+    assert consent.age_band(born, on) == band
+
+
+@pytest.mark.parametrize("born", [date(2011, 1, 2), date(1970, 1, 1)])
+def test_age_outside_the_cohort_range_is_refused(born):
+    with pytest.raises(CohortError, match="outside the cohort"):
+        consent.age_band(born, date(2026, 1, 1))
