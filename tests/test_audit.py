@@ -1,6 +1,8 @@
 """Audit chain: appends link by hash; the verifier names the first broken link for each of
 the four ways a row can be tampered with (altered, deleted, inserted, reordered)."""
 
+import itertools
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -31,7 +33,7 @@ def test_appended_events_link_to_each_other(engine):
         events = s.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert _verify(engine).ok
 
 

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: ``make bench`` runs them and rewrites docs/benchmarks.md."""
