@@ -18,6 +18,9 @@ from sqlmodel import Session, select
 from cohort.models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
+# Core table, not the ORM class: the head update is on every write path, and the ORM's
+# bulk-update bookkeeping cost more than the statement itself.
+_HEAD = AuditHead.__table__
 
 
 def _canonical(event: AuditEvent) -> str:
@@ -50,12 +53,16 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's transaction (it commits with the change)."""
-    head = session.exec(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    ).first()
+    head = (
+        session.connection()
+        .execute(
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(seq=_HEAD.c.seq + 1)
+            .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+        )
+        .first()
+    )
     if head is None:
         raise RuntimeError("audit head row missing: the database was not migrated")
     seq, prev = head
@@ -73,7 +80,7 @@ def record(
     )
     event.hash = link_hash(prev, event)
     session.add(event)
-    session.exec(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
+    session.connection().execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=event.hash))
     return event
 
 
