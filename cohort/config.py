@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     session_max_age_s: int = 8 * 3600
     login_max_failures: int = 5
     login_lockout_s: int = 15 * 60
+    # Installed by `make frontend`; pages work (unstyled) without them.
+    frontend_dir: Path = Path(".frontend/node_modules/nhsuk-frontend/dist")
+    swagger_ui_dir: Path = Path(".frontend/node_modules/swagger-ui-dist")
 
     @cached_property
     def keys_path(self) -> Path:

@@ -1,0 +1,1 @@
+"""Who may do what: passwords, users and their roles, API tokens. No web imports here."""

@@ -1,0 +1,66 @@
+"""Sites: the trusts of the network (BaBi has 13), each with a short code staff recognise."""
+
+import re
+
+from sqlmodel import Session, select
+
+from cohort import audit
+from cohort.errors import CohortError, Conflict, NotFound
+from cohort.models import Site
+
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
+NAME_MAX = 200
+
+
+def _normalise_code(code: str) -> str:
+    normal = code.strip().upper()
+    if not CODE_PATTERN.fullmatch(normal):
+        raise CohortError(
+            "site code must be 2 to 16 letters, digits or dashes, such as BRADFORD or RAE",
+            field="code",
+        )
+    return normal
+
+
+def _normalise_name(name: str) -> str:
+    normal = " ".join(name.split())
+    if not normal:
+        raise CohortError("site name is missing", field="name")
+    if len(normal) > NAME_MAX:
+        raise CohortError(f"site name must be at most {NAME_MAX} characters", field="name")
+    return normal
+
+
+def _find(session: Session, code: str) -> Site | None:
+    return session.exec(select(Site).where(Site.code == code)).first()
+
+
+def add_site(session: Session, code: str, name: str, actor: str) -> Site:
+    normal_code, normal_name = _normalise_code(code), _normalise_name(name)
+    if _find(session, normal_code) is not None:
+        raise Conflict(f"a site with code {normal_code} already exists", field="code")
+    site = Site(code=normal_code, name=normal_name)
+    session.add(site)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="site.add", detail={"code": site.code, "name": site.name}
+    )
+    return site
+
+
+def list_sites(session: Session) -> list[Site]:
+    return list(session.exec(select(Site).order_by(Site.code)).all())
+
+
+def get_site(session: Session, code: str) -> Site:
+    site = _find(session, code.strip().upper())
+    if site is None:
+        raise NotFound(f"there is no site with code {code.strip()!r}", field="site")
+    return site
+
+
+def get_site_by_id(session: Session, site_id: int) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"there is no site number {site_id}", field="site")
+    return site

@@ -1,0 +1,65 @@
+"""The web app factory: ``cohort serve`` runs ``create_app`` as a uvicorn factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from cohort.config import get_settings
+from cohort.instance import Instance, open_instance
+from cohort.web import errors
+from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
+from cohort.web.routes import account, audit, docs, health, home, login, participants, sites, users
+from cohort.web.security import SecurityHeaders
+
+API_PREFIX = "/api/v1"
+OWN_STATIC = Path(__file__).parent / "static"
+
+PAGE_ROUTERS = (login, home, account, sites, users, participants, audit, docs)
+API_ROUTERS = (health, account, sites, users, audit)
+
+
+def _mount_static(app: FastAPI, instance: Instance) -> None:
+    """Our own scripts always; the design system and Swagger UI when installed."""
+    app.mount("/static/cohort", StaticFiles(directory=OWN_STATIC), name="static-cohort")
+    installed = {
+        STATIC_NHSUK: instance.settings.frontend_dir,
+        "/static/swagger": instance.settings.swagger_ui_dir,
+    }
+    for prefix, directory in installed.items():
+        if directory.is_dir():
+            app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))
+
+
+def create_app(instance: Instance | None = None) -> FastAPI:
+    owned = instance is None
+    inst = instance or open_instance(get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            inst.engine.dispose()
+
+    app = FastAPI(
+        title="Birth cohort platform",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.instance = inst
+    app.state.templates = make_templates()
+    app.state.frontend_available = (inst.settings.frontend_dir / "nhsuk").is_dir()
+    app.add_middleware(SecurityHeaders)
+    errors.install(app)
+    for module in PAGE_ROUTERS:
+        app.include_router(module.router)
+    for module in API_ROUTERS:
+        app.include_router(module.api, prefix=API_PREFIX)
+    _mount_static(app, inst)
+    app.state.tasks = page_tasks(app)
+    return app

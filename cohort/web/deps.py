@@ -1,0 +1,149 @@
+"""Typed dependencies: a route's signature says what it needs and who may call it.
+
+``requires(*roles)`` is the only way to let a signed-in user through, and it leaves the
+roles on the dependency (``allowed_roles``), so the route-by-role test reads every route's
+declaration from the app itself. A route that declares no roles and is not on the public
+list fails that test.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import RouteContext, iter_route_contexts
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from cohort.auth import tokens
+from cohort.db import session_scope
+from cohort.errors import CohortError, Forbidden
+from cohort.instance import Instance
+from cohort.models import ROLES, User
+from cohort.web import sessions
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class NotSignedIn(CohortError):
+    status_code = 401
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as pages show it; unlike the ORM row it outlives the transaction,
+    so an error page rendered after a rollback can still show it."""
+
+    username: str
+    full_name: str
+    role: str
+    site_id: int | None
+
+
+def get_instance(request: Request) -> Instance:
+    return request.app.state.instance
+
+
+InstanceDep = Annotated[Instance, Depends(get_instance)]
+
+
+def db_session(instance: InstanceDep) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    with session_scope(instance.engine) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+def client_address(request: Request) -> str | None:
+    """Where a request came from, for the audit trail's ``source``."""
+    return request.client.host if request.client else None
+
+
+Source = Annotated[str | None, Depends(client_address)]
+
+_bearer = HTTPBearer(auto_error=False, description="A personal API token from your account page")
+
+
+async def submitted_csrf_token(request: Request) -> str | None:
+    """The CSRF token a state-changing browser request carries (form field or header)."""
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if header := request.headers.get(CSRF_HEADER):
+        return header
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def current_user(
+    request: Request,
+    db: DbSession,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    csrf: Annotated[str | None, Depends(submitted_csrf_token)],
+) -> User:
+    """The caller: by API token (no cookie, so no CSRF check) or by browser session."""
+    if bearer is not None:
+        user = tokens.user_for_token(db, bearer.credentials)
+        if user is None:
+            raise NotSignedIn("the API token is not valid: it may have been revoked")
+    else:
+        browser_session = sessions.read(request)
+        user = sessions.signed_in_user(db, browser_session) if browser_session else None
+        if user is None:
+            raise NotSignedIn("sign in to continue")
+        if request.method in UNSAFE_METHODS and not sessions.csrf_matches(
+            request, browser_session, csrf
+        ):
+            raise Forbidden(
+                "this form was not sent from this service or has expired: go back, "
+                "reload the page and try again"
+            )
+        request.state.browser_session = browser_session
+    request.state.viewer = Viewer(user.username, user.full_name, user.role, user.site_id)
+    return user
+
+
+def requires(*roles: str) -> Callable[[User], User]:
+    """A dependency letting through signed-in users whose role is one of ``roles``."""
+    if not roles or not set(roles) <= set(ROLES):
+        raise ValueError(f"requires() takes roles from {ROLES}, not {roles}")
+
+    def allowed(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"your role ({user.role.replace('_', ' ')}) cannot use this page")
+        return user
+
+    allowed.allowed_roles = frozenset(roles)
+    return allowed
+
+
+def app_routes(app: FastAPI) -> list[RouteContext]:
+    """Every route of the app, included routers flattened with their prefixes applied."""
+    return list(iter_route_contexts(app.routes))
+
+
+def declared_roles(route: RouteContext) -> frozenset[str] | None:
+    """The roles a route lets through, read from its ``requires`` dependencies (None: none)."""
+    found: frozenset[str] | None = None
+    pending = [route.dependant] if hasattr(route, "dependant") else []
+    while pending:
+        dependant = pending.pop()
+        roles = getattr(dependant.call, "allowed_roles", None)
+        if roles is not None:
+            found = roles if found is None else found & roles
+        pending.extend(dependant.dependencies)
+    return found
+
+
+CurrentUser = Annotated[User, Depends(requires(*ROLES))]
+AdminUser = Annotated[User, Depends(requires("admin"))]
+DataManager = Annotated[User, Depends(requires("data_manager"))]
+AuditReader = Annotated[User, Depends(requires("governance", "admin"))]
+# A midwife always has her site (``create_user`` refuses one without): ``user.site_id``.
+MidwifeAtSite = Annotated[User, Depends(requires("midwife"))]

@@ -1,0 +1,1 @@
+"""One module per resource: ``router`` holds its pages, ``api`` its ``/api/v1`` endpoints."""
