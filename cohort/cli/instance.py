@@ -4,7 +4,8 @@ import typer
 import uvicorn
 
 from cohort import audit
-from cohort.cli.common import CLI_ACTOR, app, settings, unit_of_work
+from cohort import demo as demo_seed
+from cohort.cli.common import CLI_ACTOR, app, opened, settings, unit_of_work
 from cohort.instance import initialise
 
 
@@ -18,6 +19,26 @@ def init() -> None:
             audit.record(session, actor=CLI_ACTOR, action="instance.init")
     keys = "new keys generated" if created else "existing keys kept"
     typer.echo(f"instance ready in {cfg.data_dir} ({keys})")
+
+
+@app.command()
+def demo(
+    serve_after: bool = typer.Option(
+        True, "--serve/--no-serve", help="Serve the app after seeding."
+    ),
+) -> None:
+    """Initialise and seed a demo instance (once), print the demo logins, then serve."""
+    cfg = settings()
+    initialise(cfg)
+    with opened() as inst:
+        logins = demo_seed.seed(inst)
+    typer.echo("Demo logins (also in demo-logins.json in the data directory):")
+    for login in logins:
+        scope = f" at {login.site}" if login.site else ""
+        typer.echo(f"  {login.role:<13} {login.username:<16} {login.password}{scope}")
+    if serve_after:
+        typer.echo(f"Serving on http://{cfg.host}:{cfg.port}")
+        serve(host=None, port=None)
 
 
 @app.command()

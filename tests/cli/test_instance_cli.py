@@ -60,3 +60,13 @@ def test_every_command_has_help(cli):
     for args in (("--help",), ("init", "--help"), ("audit", "verify", "--help")):
         result = cli(*args)
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_demo_seeds_once_and_prints_the_same_login_for_every_role(cli):
+    first = cli("demo", "--no-serve")
+    assert first.returncode == 0, first.stderr
+    for role in ("midwife", "data_manager", "researcher", "governance", "admin"):
+        assert role in first.stdout
+    second = cli("demo", "--no-serve")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout

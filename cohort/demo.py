@@ -1,0 +1,150 @@
+"""The demo instance: a small BaBi-like network with one login per role and a few hundred
+synthetic consents and declines, seeded once; re-running changes nothing."""
+
+import json
+import os
+import random
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from cohort import consent, synth
+from cohort.auth.users import create_user
+from cohort.db import session_scope
+from cohort.errors import CohortError
+from cohort.instance import Instance
+from cohort.models import Project, Site, User
+from cohort.sites import add_site
+from cohort.vault import IdentityFields
+
+ACTOR = "demo-seed"
+SEED = 2026
+MOTHERS = 300
+CONSENT_RATE = 0.8
+FORM = ("babi_consent", "1.0")
+SITES = (
+    ("BRD", "Bradford Teaching Hospitals"),
+    ("LDS", "Leeds Teaching Hospitals"),
+    ("WAK", "Mid Yorkshire Teaching"),
+    ("TWH", "Barts Health (Tower Hamlets)"),
+)
+# username, full name, role, site code (None: network-wide), project codes
+LOGINS = (
+    ("admin", "Demo Administrator", "admin", None, ()),
+    ("datamanager", "Demo Data Manager", "data_manager", None, ()),
+    ("governance", "Demo Governance Lead", "governance", None, ()),
+    ("governance.brd", "Demo Bradford Governance Lead", "governance", "BRD", ()),
+    ("researcher", "Demo Researcher", "researcher", None, ("DEMO-001",)),
+    *(
+        (f"midwife.{code.lower()}", f"Demo Midwife {code}", "midwife", code, ())
+        for code, _ in SITES
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    site: str | None
+    password: str
+
+
+def _logins_file(inst: Instance) -> Path:
+    return inst.settings.data_dir / "demo-logins.json"
+
+
+def _load_logins(path: Path) -> list[DemoLogin]:
+    return [DemoLogin(**row) for row in json.loads(path.read_text())]
+
+
+def _save_logins(path: Path, logins: list[DemoLogin]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump([asdict(x) for x in logins], f, indent=1)
+
+
+def _seed_people(session: Session) -> list[DemoLogin]:
+    for code, name in SITES:
+        add_site(session, code, name, actor=ACTOR)
+    session.add(Project(code="DEMO-001", title="Demo: early-years outcomes"))
+    session.flush()
+    logins = []
+    for username, full_name, role, site, projects in LOGINS:
+        password = secrets.token_urlsafe(12)
+        create_user(
+            session,
+            username=username,
+            full_name=full_name,
+            role=role,
+            password=password,
+            site_code=site,
+            project_codes=projects,
+            actor=ACTOR,
+        )
+        logins.append(DemoLogin(username, role, site, password))
+    return logins
+
+
+def _seed_answers(session: Session, inst: Instance, today: date) -> None:
+    rng = random.Random(SEED)
+    sites = {s.code: s for s in session.exec(select(Site)).all()}
+    midwives = {u.site_id: u for u in session.exec(select(User).where(User.role == "midwife"))}
+    for mother in synth.mothers(SEED, MOTHERS, today=today):
+        site = sites[rng.choice(list(sites))]
+        midwife = midwives[site.id]
+        if rng.random() < CONSENT_RATE:
+            consent.record_consent(
+                session,
+                inst.keys,
+                site_id=site.id,
+                midwife=midwife,
+                identity=IdentityFields(
+                    nhs_number=mother.nhs_number,
+                    given_name=mother.given_name,
+                    family_name=mother.family_name,
+                    date_of_birth=mother.date_of_birth,
+                    postcode=mother.postcode,
+                    address=mother.address,
+                ),
+                items={
+                    "link_mother_health": True,
+                    "link_baby_health": True,
+                    "link_council": rng.random() < 0.9,
+                    "contact": rng.random() < 0.75,
+                },
+                form_name=FORM[0],
+                form_version=FORM[1],
+                language=mother.language,
+            )
+        else:
+            consent.record_decline(
+                session,
+                site_id=site.id,
+                midwife=midwife,
+                language=mother.language,
+                age_band=consent.age_band(mother.date_of_birth, today),
+                ethnicity=mother.ethnicity,
+                form_name=FORM[0],
+                form_version=FORM[1],
+            )
+
+
+def seed(inst: Instance, today: date | None = None) -> list[DemoLogin]:
+    """Seed the demo network once (one transaction) and return its logins."""
+    path = _logins_file(inst)
+    with session_scope(inst.engine) as session:
+        if session.exec(select(Site)).first() is not None:
+            if not path.exists():
+                raise CohortError(
+                    f"{path.name} is missing but the instance is seeded: run 'make clean' "
+                    "to start the demo afresh"
+                )
+            return _load_logins(path)
+        logins = _seed_people(session)
+        _seed_answers(session, inst, today or date.today())
+        _save_logins(path, logins)  # before the commit: a seeded instance always has it
+    return logins
