@@ -23,7 +23,7 @@ def age_band(date_of_birth: date, on: date) -> str:
     )
     for low, high in AGE_BANDS:
         if low <= age <= high:
-            return f"{low}-{high}"
+            return f"{low}_{high}"  # the age_band codes of the babi_consent instrument
     raise CohortError(f"age {age} is outside the cohort's 16-50 range", field="date_of_birth")
 
 

@@ -1,0 +1,1 @@
+"""The shipped instruments: REDCap data dictionaries, installed by ``cohort init``."""

@@ -1,0 +1,1 @@
+"""Browser assets: ``branching.js``, served from ``forms.static_dir()``."""
