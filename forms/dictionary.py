@@ -59,6 +59,7 @@ RESERVED_NAMES = frozenset(
         "form_errors",
         "meta",
         "populate_obj",
+        "post_process",
         "process",
         "spec",
         "translate",
