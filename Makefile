@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 NHSUK_FRONTEND_VERSION := 10.6.1
 SWAGGER_UI_VERSION := 5.35.0
+AXE_CORE_VERSION := 4.14.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 
 .PHONY: demo test lint bench system-deps frontend clean
 
@@ -16,24 +18,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-# NHS.UK design system CSS/JS and Swagger UI (the API docs) from the npm registry, never
-# committed. Without npm the pages still work, unstyled.
+# From the npm registry, never committed: the NHS.UK design system CSS/JS, Swagger UI
+# (the API docs, served locally under the CSP) and axe-core (accessibility checks in the
+# browser tests). Without npm the pages still work, unstyled.
+FRONTEND_PACKAGES := nhsuk-frontend@$(NHSUK_FRONTEND_VERSION) \
+	swagger-ui-dist@$(SWAGGER_UI_VERSION) axe-core@$(AXE_CORE_VERSION)
+FRONTEND_STAMP := .frontend/.installed-$(NHSUK_FRONTEND_VERSION)-$(SWAGGER_UI_VERSION)-$(AXE_CORE_VERSION)
+
 frontend:
-	@if [ ! -f .frontend/node_modules/nhsuk-frontend/package.json ]; then \
+	@if [ ! -f $(FRONTEND_STAMP) ]; then \
 		if command -v npm >/dev/null; then \
-			npm install --silent --no-audit --no-fund --prefix .frontend \
-				nhsuk-frontend@$(NHSUK_FRONTEND_VERSION); \
+			npm install --silent --no-audit --no-fund --prefix .frontend $(FRONTEND_PACKAGES) \
+			&& touch $(FRONTEND_STAMP); \
 		else echo "npm not found: pages will be served without the NHS.UK stylesheet"; fi; fi
-	@if [ ! -f .frontend/node_modules/swagger-ui-dist/package.json ] && command -v npm >/dev/null; then \
-		npm install --silent --no-audit --no-fund --prefix .frontend \
-			swagger-ui-dist@$(SWAGGER_UI_VERSION); fi
 
 # PostgreSQL server (the suite starts its own throwaway cluster) and headless Chromium.
 system-deps:
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; fi
-	@if ! command -v chromium >/dev/null; then \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-core; fi
+		$(APT) postgresql; fi
+	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-core >/dev/null 2>&1; then \
+		$(APT) chromium fonts-noto-core; fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

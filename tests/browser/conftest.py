@@ -1,0 +1,133 @@
+"""Headless Chromium journeys against a real ``cohort serve`` on loopback.
+
+Debian's chromium is driven by Playwright through ``executable_path`` (no browser
+download). Screenshots go to ``test-output/screenshots``; axe-core (installed by
+``make frontend``) is injected with ``page.evaluate`` because the CSP blocks script tags.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from cohort import demo
+from cohort.config import Settings
+from cohort.instance import Instance, initialise, open_instance
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = ROOT / ".frontend" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    inst: Instance
+    passwords: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("live") / "var"
+    settings = Settings(data_dir=data)
+    initialise(settings)
+    inst = open_instance(settings)
+    logins = demo.seed(inst, today=date.today())
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COHORT_DATA_DIR": str(data),
+        "COHORT_FRONTEND_DIR": str(ROOT / ".frontend/node_modules/nhsuk-frontend/dist"),
+        "COHORT_SWAGGER_UI_DIR": str(ROOT / ".frontend/node_modules/swagger-ui-dist"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from cohort.cli import main; main()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"cohort serve did not start: {server.stderr.read().decode()}")
+        time.sleep(0.2)
+    yield LiveServer(url, inst, {x.username: x.password for x in logins})
+    server.terminate()
+    server.wait(timeout=20)
+    inst.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("chromium is not installed: run 'make test', which installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def serious_accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the current page, as readable lines."""
+    if not AXE.exists():
+        raise RuntimeError("axe-core is not installed: run 'make frontend'")
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def sign_in(page: Page, server: LiveServer, username: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", server.passwords[username])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
