@@ -7,9 +7,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from cohort.config import Settings
-from cohort.db import make_engine, migrate
+from cohort.db import make_engine, migrate, session_scope
 from cohort.errors import CohortError
 from cohort.keys import KeyRing, init_keys, load_keys
+from forms import registry
 
 
 @dataclass
@@ -20,7 +21,8 @@ class Instance:
 
 
 def initialise(settings: Settings) -> bool:
-    """Create the data directory, keys, schema and research store; safe to re-run.
+    """Create the data directory, keys, schema, default instrument and research store;
+    safe to re-run.
 
     Returns True when keys were generated (a new instance)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -28,6 +30,8 @@ def initialise(settings: Settings) -> bool:
     engine = make_engine(settings.db_url)
     try:
         migrate(engine)
+        with session_scope(engine) as session:
+            registry.ensure_default(session)
     finally:
         engine.dispose()
     duckdb.connect(str(settings.research_store_path)).close()

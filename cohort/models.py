@@ -3,6 +3,7 @@
 Identity zone: ``Identity`` (ciphertexts and the blind index only).
 Consent zone: sites, users, participants (study IDs), consents, declines, withdrawals.
 Audit: the append-only hash chain and its head.
+Forms: the published versions of each instrument.
 """
 
 from datetime import UTC, datetime
@@ -157,3 +158,17 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class Instrument(SQLModel, table=True):
+    """One published version of a form: its REDCap data dictionary exactly as uploaded, so
+    records taken under it keep their meaning and it exports byte for byte."""
+
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=16)
+    dictionary: str = Field(sa_type=Text)
+    sha256: str = Field(max_length=64)
+    published_at: datetime = _ts()
+    published_by: str = Field(max_length=64)
