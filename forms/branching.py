@@ -13,7 +13,7 @@ both together (``tests/forms/test_branching.py`` runs the same cases through eac
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -141,7 +141,7 @@ def _match(text: str, at: int) -> tuple[str, re.Match]:
     raise _unreadable(text, at)
 
 
-def tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str) -> list[_Token]:
     tokens, at = [], 0
     while at < len(text):
         kind, match = _match(text, at)
@@ -161,7 +161,7 @@ class _Parser:
     """Recursive descent over: or-list of and-lists of comparisons or (parenthesised)."""
 
     def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
+        self.tokens = _tokenize(text)
         self.i = 0
         self.end = len(text) + 1
 
@@ -179,7 +179,7 @@ class _Parser:
             return token
         return None
 
-    def joined(self, joiner: str, part, node) -> "Expr":
+    def joined(self, joiner: str, part: Callable[[], "Expr"], node: type[AllOf | AnyOf]) -> "Expr":
         parts = [part()]
         while self.take("word", joiner):
             parts.append(part())
@@ -276,6 +276,7 @@ def evaluate(expr: Expr, values: Mapping[str, Answer]) -> bool:
 
 
 def comparisons(expr: Expr) -> Iterator[Comparison]:
+    """Every comparison in ``expr``, left to right."""
     if isinstance(expr, Comparison):
         yield expr
     else:

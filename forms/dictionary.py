@@ -90,21 +90,20 @@ class DictionaryError(CohortError):
         super().__init__(str(self.problems[0]) + (f" (and {more} more)" if more else ""))
 
 
+def _refusal(message: str, row: int | None = None) -> DictionaryError:
+    """A problem that stops the reading: the dictionary is refused on it alone."""
+    return DictionaryError([Problem(row, None, message)])
+
+
 def decode(data: bytes) -> str:
     """The text of an uploaded file, refused unless it is UTF-8 (BOM kept for export)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DictionaryError(
-            [
-                Problem(
-                    None,
-                    None,
-                    f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}): "
-                    'save it from Excel as "CSV UTF-8" and try again',
-                )
-            ]
+        raise _refusal(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}): "
+            'save it from Excel as "CSV UTF-8" and try again'
         ) from None
 
 
@@ -129,15 +128,7 @@ def _read_header(cells: list[str]) -> dict[str, str]:
     while cells and not cells[-1].strip():
         cells = cells[:-1]
     if len(cells) == 1 and any(sep in cells[0] for sep in ";\t"):
-        raise DictionaryError(
-            [
-                Problem(
-                    1,
-                    None,
-                    "the header is a single cell: save the file with commas between columns",
-                )
-            ]
-        )
+        raise _refusal("the header is a single cell: save the file with commas between columns", 1)
     for cell in cells:
         key = _BY_HEADER.get(cell.strip().lower())
         if key is None:
@@ -159,17 +150,13 @@ def _records(text: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise DictionaryError(
-            [Problem(None, None, f"line {reader.line_num} is not valid CSV: {exc}")]
-        ) from None
+        raise _refusal(f"line {reader.line_num} is not valid CSV: {exc}") from None
 
 
 def _rows(text: str, problems: list[Problem]) -> list[_Row]:
     records = _records(text)
     if not records or not any(cell.strip() for cell in records[0]):
-        raise DictionaryError(
-            [Problem(None, None, "the file is empty: a dictionary starts with REDCap's header row")]
-        )
+        raise _refusal("the file is empty: a dictionary starts with REDCap's header row")
     headers = _read_header(records[0])
     keys = list(headers)
     rows = []
@@ -183,9 +170,7 @@ def _rows(text: str, problems: list[Problem]) -> list[_Row]:
             row.fail(None, f"has {len(cells)} cells but the header has {len(keys)} columns")
         rows.append(row)
     if not rows:
-        raise DictionaryError(
-            [Problem(None, None, "the dictionary has no fields: add one row per field")]
-        )
+        raise _refusal("the dictionary has no fields: add one row per field")
     return rows
 
 
@@ -422,7 +407,9 @@ def _never_true(comparison: Comparison, fields: dict[str, FieldSpec]) -> str | N
     return None
 
 
-def _logic_problems(logic: branching.Expr, fields: dict[str, FieldSpec], names: set[str]) -> list:
+def _logic_problems(
+    logic: branching.Expr, fields: dict[str, FieldSpec], names: set[str]
+) -> list[str]:
     comparisons = list(branching.comparisons(logic))
     refs = [
         operand

@@ -83,16 +83,14 @@ def publish(session: Session, csv_text: str, *, version: str, actor: str) -> Ins
     return instrument
 
 
-def ensure_default(session: Session) -> Instrument:
-    """Install the shipped instrument if its version is absent (idempotent). Part of setting
-    up an instance, like the schema, so it is not an audit event: the row records it."""
+def ensure_default(session: Session) -> None:
+    """Install the shipped instrument unless its form already has a version (so a newer
+    one published since never stops being current). Part of setting up an instance, like
+    the schema, so not an audit event: the row records who and when."""
     name, version = DEFAULT
-    return (
-        _find(session, name, version)
-        or _store(session, (INSTRUMENTS / f"{name}.csv").read_bytes().decode(), version, INSTALLER)[
-            0
-        ]
-    )
+    if session.exec(select(Instrument.id).where(Instrument.name == name)).first() is None:
+        csv_text = (INSTRUMENTS / f"{name}.csv").read_bytes().decode()  # line ends as shipped
+        _store(session, csv_text, version, INSTALLER)
 
 
 @lru_cache(maxsize=32)

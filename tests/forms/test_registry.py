@@ -2,7 +2,7 @@
 stored, never changed once published, old versions still loadable, exported byte for byte."""
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select
 
 from cohort import audit
 from cohort.config import Settings
@@ -123,6 +123,20 @@ def test_the_shipped_instrument_is_installed_once_and_not_as_anyones_action(engi
         assert registry.export(s, "babi_consent").encode() == SHIPPED.read_bytes()
     assert (installed.version, installed.published_by) == ("1.0", "system")
     assert _count(engine, AuditEvent) == 0
+
+
+def test_the_shipped_instrument_never_displaces_a_version_published_since(engine):
+    with session_scope(engine) as s:
+        registry.ensure_default(s)
+    newer = SHIPPED.read_bytes().decode().replace("Her age", "Her age band")
+    _publish(engine, newer, "1.1")
+    with session_scope(engine) as s:
+        s.exec(delete(Instrument).where(Instrument.version == "1.0"))
+    with session_scope(engine) as s:
+        registry.ensure_default(s)
+    with Session(engine) as s:
+        assert registry.current(s, "babi_consent").version == "1.1"
+    assert _count(engine, Instrument) == 1
 
 
 def test_initialising_an_instance_installs_the_shipped_instrument(db_url, tmp_path):
