@@ -45,7 +45,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 test: $(VENV)/.installed system-deps frontend lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 demo: $(VENV)/.installed frontend
 	$(BIN)/cohort demo

@@ -77,7 +77,11 @@ def test_damaged_key_directory_is_refused_with_a_clear_message(tmp_path, case, d
         load_keys(tmp_path)
 
 
-@pytest.mark.parametrize("value", ["nocolon", f"bad id!:{_b64()}", f"k1:{_b64(8)}", "k1:%%%"])
+@pytest.mark.parametrize(
+    "value",
+    ["nocolon", f"bad id!:{_b64()}", f"k1:{_b64(8)}", "k1:%%%"],
+    ids=["no colon", "bad id", "short key", "not base64"],
+)
 def test_malformed_env_vault_keys_are_refused(tmp_path, monkeypatch, value):
     monkeypatch.setenv("COHORT_VAULT_KEYS", value)
     with pytest.raises(KeyProblem, match="COHORT_VAULT_KEYS"):

@@ -36,7 +36,7 @@ def test_the_alphabet_leaves_out_letters_that_read_as_digits_or_words():
     assert not set("ILOU") & set(ALPHABET)
 
 
-@pytest.mark.parametrize("sid", SAMPLE[:20])
+@pytest.mark.parametrize("sid", SAMPLE[:20], ids=[f"sample-{i}" for i in range(20)])
 def test_every_single_character_typo_is_caught(sid):
     code = _code(sid)
     for position in range(len(code)):
@@ -45,7 +45,7 @@ def test_every_single_character_typo_is_caught(sid):
             assert not is_valid_study_id(_study_id(typo)), (sid, position, ch)
 
 
-@pytest.mark.parametrize("sid", SAMPLE[:20])
+@pytest.mark.parametrize("sid", SAMPLE[:20], ids=[f"sample-{i}" for i in range(20)])
 def test_every_swap_of_neighbouring_characters_is_caught(sid):
     code = _code(sid)
     for position in range(len(code) - 1):  # includes the pair either side of the dash
