@@ -1,0 +1,91 @@
+"""Languages of the cohort and the Babel catalogs that speak them.
+
+Two languages matter on a consent page: the *UI language* the midwife works in, and the
+*woman's language* in which the participant-facing statements are shown beside English.
+Both come from here. Catalogs live in ``translations/<code>/LC_MESSAGES/messages.mo``,
+compiled by the set-up step (``make translations``); a missing catalog falls back to
+English, never to an error.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+CATALOGS = Path(__file__).resolve().parent.parent / "translations"
+DOMAIN = "messages"
+DEFAULT = "en"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    locale: str  # the Babel/CLDR locale used for dates and numbers
+    english_name: str
+
+    @property
+    def native_name(self) -> str:
+        return Locale.parse(self.locale).get_display_name(self.locale).split(" (")[0]
+
+    @property
+    def direction(self) -> str:
+        rtl = Locale.parse(self.locale).character_order == "right-to-left"
+        return "rtl" if rtl else "ltr"
+
+
+# The cohort's language communities (BaBi's Bradford and Tower Hamlets sites).
+LANGUAGES: dict[str, Language] = {
+    lang.code: lang
+    for lang in (
+        Language("en", "en_GB", "English"),
+        Language("ur", "ur_PK", "Urdu"),
+        # Shahmukhi script: Bradford's Punjabi speakers are mostly of Pakistani heritage.
+        Language("pa", "pa_Arab_PK", "Punjabi"),
+        Language("pl", "pl_PL", "Polish"),
+        Language("ro", "ro_RO", "Romanian"),
+        Language("sk", "sk_SK", "Slovak"),
+        Language("ar", "ar", "Arabic"),
+        Language("bn", "bn_BD", "Bengali"),
+    )
+}
+
+Gettext = Callable[[str], str]
+
+
+def language(code: str | None) -> Language:
+    """The language for a code, or English for an unknown or missing one."""
+    return LANGUAGES.get(code or DEFAULT, LANGUAGES[DEFAULT])
+
+
+@cache
+def translations(code: str) -> NullTranslations:
+    if code == DEFAULT or code not in LANGUAGES:
+        return NullTranslations()
+    return Translations.load(str(CATALOGS), [code], DOMAIN)
+
+
+def gettext(code: str) -> Gettext:
+    return translations(language(code).code).gettext
+
+
+def ngettext(code: str) -> Callable[[str, str, int], str]:
+    return translations(language(code).code).ngettext
+
+
+def format_date(value: date | datetime, code: str, style: str = "long") -> str:
+    return babel_format_date(value, format=style, locale=language(code).locale)
+
+
+def format_datetime(value: datetime, code: str, style: str = "medium") -> str:
+    return babel_format_datetime(value, format=style, locale=language(code).locale)
+
+
+def format_number(value: float, code: str) -> str:
+    return format_decimal(value, locale=language(code).locale)
