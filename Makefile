@@ -8,7 +8,7 @@ AXE_CORE_VERSION := 4.14.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 
-.PHONY: demo test lint bench system-deps frontend clean
+.PHONY: demo test lint bench system-deps frontend clean translations catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,14 +44,37 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: $(VENV)/.installed system-deps frontend lint
+test: $(VENV)/.installed system-deps frontend catalogs lint
 	$(BIN)/pytest -n 2
 
-demo: $(VENV)/.installed frontend
+demo: $(VENV)/.installed frontend catalogs
 	$(BIN)/cohort demo
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+# Babel catalogs (docs/translations.md). `make translations` extracts every marked string
+# and instrument text into the committed template, brings each language's .po up to date
+# (creating missing ones) and compiles; `make catalogs` only compiles the committed .po
+# files into .mo (never committed). The template is rewritten only when a message changed,
+# so its creation date alone never makes a diff.
+POT := translations/messages.pot
+EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg --add-location=file --sort-by-file \
+	-c TRANSLATORS: --project=cohort \
+	--header-comment="\# Messages of the birth cohort platform: UI, validation and instrument text."
+LANGUAGE_CODES = $$($(BIN)/python -c 'from cohort.i18n import DEFAULT, LANGUAGES; print(*(c for c in LANGUAGES if c != DEFAULT))')
+
+translations: $(VENV)/.installed
+	$(EXTRACT) -o $(POT).new .
+	@if [ -f $(POT) ] && diff -q -I '^"POT-Creation-Date: ' $(POT) $(POT).new >/dev/null; \
+		then rm $(POT).new; else mv $(POT).new $(POT); fi
+	@for code in $(LANGUAGE_CODES); do \
+		$(BIN)/pybabel -q update -i $(POT) -d translations -l $$code --init-missing \
+			--ignore-obsolete --ignore-pot-creation-date --previous || exit 1; done
+	$(BIN)/pybabel compile -d translations --statistics
+
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d translations
 
 clean:
 	rm -rf $(VENV) .frontend var
