@@ -1,17 +1,51 @@
 """Recording a woman's answer: a consent enrols her (vault + study ID), a decline keeps no
-identifiers, only what the consent-rate denominator needs."""
+identifiers, only what the consent-rate denominator needs.
 
+Every record keeps the form name, version and the language the discussion was held in.
+An NHS number already in the cohort never makes a second participant: ``AlreadyEnrolled``
+names the existing one, so the midwife can be shown her consent instead.
+"""
+
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session
 
 from cohort import audit, vault
-from cohort.errors import CohortError
+from cohort.consent_items import CONSENT_ITEMS as CONSENT_ITEMS  # the instrument names it here
+from cohort.consent_items import check_items
+from cohort.errors import CohortError, Conflict
 from cohort.keys import KeyRing
 from cohort.models import Consent, Decline, Participant, User
 
-CONSENT_ITEMS = ("link_mother_health", "link_baby_health", "link_council", "contact")
 AGE_BANDS = ((16, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 50))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """How the consent discussion was held, stored with its record: the instrument it
+    followed and the woman's language, never who she is."""
+
+    form_name: str
+    form_version: str
+    language: str
+    interpreter_used: bool | None = None
+    leaflet_given: bool | None = None
+    leaflet_language: str | None = None
+
+
+class AlreadyEnrolled(Conflict):
+    """This NHS number is already in the cohort, as ``study_id`` of site ``site_id`` (plain
+    values: they outlive the rolled-back transaction, for the page that shows her)."""
+
+    def __init__(self, participant: Participant) -> None:
+        super().__init__(
+            f"a participant with this NHS number is already in the cohort "
+            f"({participant.study_id}): update her consent or record a withdrawal instead",
+            field="nhs_number",
+        )
+        self.study_id = participant.study_id
+        self.site_id = participant.site_id
 
 
 def age_band(date_of_birth: date, on: date) -> str:
@@ -27,13 +61,31 @@ def age_band(date_of_birth: date, on: date) -> str:
     raise CohortError(f"age {age} is outside the cohort's 16-50 range", field="date_of_birth")
 
 
-def _check_items(items: dict[str, bool]) -> dict[str, bool]:
-    unknown = set(items) - set(CONSENT_ITEMS)
-    if unknown:
-        raise CohortError(f"unknown consent item(s): {', '.join(sorted(unknown))}")
-    if not any(items.values()):
-        raise CohortError("a consent must tick at least one item; otherwise record a decline")
-    return {name: bool(items.get(name, False)) for name in CONSENT_ITEMS}
+def consent_row(
+    participant: Participant, user: User, items: dict[str, bool], conversation: Conversation
+) -> Consent:
+    """A new consent row: an enrolment or an update of her scope, in the same shape."""
+    return Consent(
+        participant_id=participant.id,
+        site_id=participant.site_id,
+        recorded_by=user.id,
+        form_name=conversation.form_name,
+        form_version=conversation.form_version,
+        language=conversation.language,
+        interpreter_used=conversation.interpreter_used,
+        leaflet_given=conversation.leaflet_given,
+        leaflet_language=conversation.leaflet_language,
+        items=items,
+    )
+
+
+def conversation_detail(conversation: Conversation) -> dict[str, object]:
+    """The conversation as the audit trail records it."""
+    return {
+        "form": conversation.form_name,
+        "version": conversation.form_version,
+        "language": conversation.language,
+    }
 
 
 def record_consent(
@@ -44,31 +96,26 @@ def record_consent(
     midwife: User,
     identity: vault.IdentityFields,
     items: dict[str, bool],
-    form_name: str,
-    form_version: str,
-    language: str,
-) -> Participant:
-    checked = _check_items(items)
+    conversation: Conversation,
+    source: str | None = None,
+) -> tuple[Participant, Consent]:
+    checked = check_items(items)
+    existing = vault.find_participant(session, keys, identity.nhs_number)
+    if existing is not None:
+        raise AlreadyEnrolled(existing)
     participant = vault.enrol(session, keys, site_id, identity, actor=midwife.username)
-    session.add(
-        Consent(
-            participant_id=participant.id,
-            site_id=site_id,
-            recorded_by=midwife.id,
-            form_name=form_name,
-            form_version=form_version,
-            language=language,
-            items=checked,
-        )
-    )
+    row = consent_row(participant, midwife, checked, conversation)
+    session.add(row)
+    session.flush()
     audit.record(
         session,
         actor=midwife.username,
         action="consent.record",
         participant=participant.study_id,
-        detail={"form": form_name, "version": form_version, "language": language, **checked},
+        source=source,
+        detail={**conversation_detail(conversation), **checked},
     )
-    return participant
+    return participant, row
 
 
 def record_decline(
@@ -76,18 +123,18 @@ def record_decline(
     *,
     site_id: int,
     midwife: User,
-    language: str,
+    conversation: Conversation,
     age_band: str,
     ethnicity: str | None,
-    form_name: str,
-    form_version: str,
+    source: str | None = None,
 ) -> Decline:
+    """Only site, midwife, date, form, language, age band and (optionally) ethnicity."""
     decline = Decline(
         site_id=site_id,
         recorded_by=midwife.id,
-        form_name=form_name,
-        form_version=form_version,
-        language=language,
+        form_name=conversation.form_name,
+        form_version=conversation.form_version,
+        language=conversation.language,
         age_band=age_band,
         ethnicity=ethnicity,
     )
@@ -97,6 +144,7 @@ def record_decline(
         session,
         actor=midwife.username,
         action="consent.decline",
-        detail={"decline_id": decline.id, "site_id": site_id, "language": language},
+        source=source,
+        detail={"decline_id": decline.id, "site_id": site_id, **conversation_detail(conversation)},
     )
     return decline

@@ -11,20 +11,19 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from cohort import consent, synth
+from cohort import capture, consent, synth
 from cohort.auth.users import create_user
 from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.instance import Instance
 from cohort.models import Project, Site, User
 from cohort.sites import add_site
-from cohort.vault import IdentityFields
+from forms import registry
 
 ACTOR = "demo-seed"
 SEED = 2026
 MOTHERS = 300
 CONSENT_RATE = 0.8
-FORM = ("babi_consent", "1.0")
 SITES = (
     ("BRD", "Bradford Teaching Hospitals"),
     ("LDS", "Leeds Teaching Hospitals"),
@@ -89,48 +88,62 @@ def _seed_people(session: Session) -> list[DemoLogin]:
     return logins
 
 
+def _answers(
+    mother: synth.SynthMother,
+    ethnicities: dict[str, str],
+    consents: bool,
+    rng: random.Random,
+    today: date,
+) -> dict[str, object]:
+    """What her midwife would enter on the consent form (ethnicities: label -> code)."""
+    talk = {
+        "discussion_language": mother.language,
+        "interpreter_used": "1" if mother.interpreter_used else "0",
+        "leaflet_given": "1",
+        "leaflet_language": mother.language,
+    }
+    if not consents:
+        band = consent.age_band(mother.date_of_birth, today)
+        return {
+            **talk,
+            "outcome": "0",
+            "age_band": band,
+            "ethnicity": ethnicities[mother.ethnicity],
+        }
+    ticked = ["link_mother_health", "link_baby_health"]
+    ticked += ["link_council"] if rng.random() < 0.9 else []
+    ticked += ["contact"] if rng.random() < 0.75 else []
+    return {
+        **talk,
+        "outcome": "1",
+        "nhs_number": mother.nhs_number,
+        "given_name": mother.given_name,
+        "family_name": mother.family_name,
+        "date_of_birth": mother.date_of_birth.isoformat(),
+        "postcode": mother.postcode,
+        "consent_items": ticked,
+    }
+
+
 def _seed_answers(session: Session, inst: Instance, today: date) -> None:
+    """Through the same path as the consent form: instrument, validation, vault."""
     rng = random.Random(SEED)
     sites = {s.code: s for s in session.exec(select(Site)).all()}
     midwives = {u.site_id: u for u in session.exec(select(User).where(User.role == "midwife"))}
-    for mother in synth.mothers(SEED, MOTHERS, today=today):
+    spec = registry.current(session, capture.FORM)
+    ethnicities = {choice.label: choice.code for choice in spec.field("ethnicity").choices}
+    for number, mother in enumerate(synth.mothers(SEED, MOTHERS, today=today), start=1):
         site = sites[rng.choice(list(sites))]
-        midwife = midwives[site.id]
-        if rng.random() < CONSENT_RATE:
-            consent.record_consent(
-                session,
-                inst.keys,
-                site_id=site.id,
-                midwife=midwife,
-                identity=IdentityFields(
-                    nhs_number=mother.nhs_number,
-                    given_name=mother.given_name,
-                    family_name=mother.family_name,
-                    date_of_birth=mother.date_of_birth,
-                    postcode=mother.postcode,
-                    address=mother.address,
-                ),
-                items={
-                    "link_mother_health": True,
-                    "link_baby_health": True,
-                    "link_council": rng.random() < 0.9,
-                    "contact": rng.random() < 0.75,
-                },
-                form_name=FORM[0],
-                form_version=FORM[1],
-                language=mother.language,
-            )
-        else:
-            consent.record_decline(
-                session,
-                site_id=site.id,
-                midwife=midwife,
-                language=mother.language,
-                age_band=consent.age_band(mother.date_of_birth, today),
-                ethnicity=mother.ethnicity,
-                form_name=FORM[0],
-                form_version=FORM[1],
-            )
+        answers = _answers(mother, ethnicities, rng.random() < CONSENT_RATE, rng, today)
+        capture.record_answers(
+            session,
+            inst.keys,
+            spec,
+            answers,
+            user=midwives[site.id],
+            token=f"demo-seed-{number:06d}",
+            today=today,
+        )
 
 
 def seed(inst: Instance, today: date | None = None) -> list[DemoLogin]:

@@ -1,7 +1,8 @@
 """All tables, in one place, grouped by zone.
 
 Identity zone: ``Identity`` (ciphertexts and the blind index only).
-Consent zone: sites, users, participants (study IDs), consents, declines, withdrawals.
+Consent zone: sites, users, participants (study IDs), consents, declines, withdrawals, and
+the submission tokens that make each of them happen once.
 Audit: the append-only hash chain and its head.
 Forms: the published versions of each instrument.
 """
@@ -103,13 +104,19 @@ class KeyRotation(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
+    """One statement of a participant's consent: the first is her enrolment, each later row
+    an update of its scope. The latest row is current; none is ever changed."""
+
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     recorded_by: int = Field(foreign_key="user.id")
     form_name: str = Field(max_length=64)
     form_version: str = Field(max_length=16)
-    language: str = Field(max_length=16)
+    language: str = Field(max_length=16)  # the language the discussion was held in
+    interpreter_used: bool | None = None  # None: not asked (a discussion in English)
+    leaflet_given: bool | None = None
+    leaflet_language: str | None = Field(default=None, max_length=16)
     items: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = _ts(index=True)
 
@@ -134,6 +141,19 @@ class Withdrawal(SQLModel, table=True):
     level: str = Field(max_length=32)
     recorded_by: int = Field(foreign_key="user.id")
     recorded_at: datetime = _ts()
+
+
+class Submission(SQLModel, table=True):
+    """A one-time token of a form or API call, stored with what it recorded, so a repeat
+    (double click, resubmit, retried request) gets the same result and saves nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(unique=True, index=True, max_length=64)
+    action: str = Field(max_length=32)
+    user_id: int = Field(foreign_key="user.id")
+    # What was recorded, by study ID and row id: never an identifier.
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
 
 
 class AuditEvent(SQLModel, table=True):

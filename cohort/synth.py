@@ -29,7 +29,8 @@ WHITE_BRITISH = f"{WHITE}: English, Welsh, Scottish, Northern Irish or British"
 IRISH, TRAVELLER = f"{WHITE}: Irish", f"{WHITE}: Gypsy or Irish Traveller"
 ROMA, OTHER_WHITE = f"{WHITE}: Roma", f"{WHITE}: Other White"
 PAKISTANI, BANGLADESHI, INDIAN = f"{ASIAN}: Pakistani", f"{ASIAN}: Bangladeshi", f"{ASIAN}: Indian"
-AFRICAN, CARIBBEAN = f"{BLACK}, Caribbean or African: African", f"{BLACK}: Caribbean"
+AFRICAN = f"{BLACK}, Caribbean or African: African"
+CARIBBEAN = f"{BLACK}, Caribbean or African: Caribbean"
 ARAB = f"{OTHER}: Arab"
 
 # Curated Latin-script names, as staff type them, where Faker has no fitting locale: its

@@ -1,4 +1,5 @@
-"""Recording answers: a consent enrols once, a decline keeps no identifiers."""
+"""Recording answers: a consent enrols once, a decline keeps no identifiers, and an NHS
+number already in the cohort names the participant who holds it."""
 
 from datetime import date
 
@@ -7,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from cohort import audit, consent
 from cohort.db import session_scope
-from cohort.errors import CohortError, Conflict
+from cohort.errors import CohortError
 from cohort.keys import init_keys, load_keys
 from cohort.models import AuditEvent, Consent, Decline, Identity, Participant, Site, User
 from cohort.vault import IdentityFields
@@ -21,7 +22,14 @@ ALICE = IdentityFields(
     address="1 Example Street, Bradford",
 )
 ALL_ITEMS = dict.fromkeys(consent.CONSENT_ITEMS, True)
-FORM = {"form_name": "babi_consent", "form_version": "1.0", "language": "ur"}
+TALK = consent.Conversation(
+    form_name="babi_consent",
+    form_version="1.0",
+    language="ur",
+    interpreter_used=True,
+    leaflet_given=True,
+    leaflet_language="ur",
+)
 
 
 @pytest.fixture
@@ -49,26 +57,35 @@ def test_consent_enrols_participant_with_items_form_and_language(world):
     engine, keys, site, midwife = world
     items = {**ALL_ITEMS, "contact": False}
     with session_scope(engine) as s:
-        p = consent.record_consent(
-            s, keys, site_id=site.id, midwife=midwife, identity=ALICE, items=items, **FORM
+        p, recorded = consent.record_consent(
+            s,
+            keys,
+            site_id=site.id,
+            midwife=midwife,
+            identity=ALICE,
+            items=items,
+            conversation=TALK,
         )
     with Session(engine) as s:
         row = s.exec(select(Consent)).one()
-        assert row.participant_id == p.id and row.items == items
+        assert row.id == recorded.id and row.participant_id == p.id and row.items == items
         assert (row.form_name, row.form_version, row.language) == ("babi_consent", "1.0", "ur")
+        assert (row.interpreter_used, row.leaflet_given, row.leaflet_language) == (True, True, "ur")
         actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.seq))]
         assert actions == ["participant.enrol", "consent.record"]
         assert audit.verify(s).ok
 
 
-def test_a_second_consent_for_the_same_woman_is_refused_and_changes_nothing(world):
+def test_a_second_consent_for_the_same_woman_names_her_and_changes_nothing(world):
     engine, keys, site, midwife = world
-    args = {"site_id": site.id, "midwife": midwife, "items": ALL_ITEMS, **FORM}
+    args = {"site_id": site.id, "midwife": midwife, "items": ALL_ITEMS, "conversation": TALK}
     with session_scope(engine) as s:
-        consent.record_consent(s, keys, identity=ALICE, **args)
+        first, _ = consent.record_consent(s, keys, identity=ALICE, **args)
     same_woman = IdentityFields(**{**ALICE.__dict__, "nhs_number": "9434765919"})
-    with pytest.raises(Conflict), session_scope(engine) as s:
+    with pytest.raises(consent.AlreadyEnrolled) as refused, session_scope(engine) as s:
         consent.record_consent(s, keys, identity=same_woman, **args)
+    assert refused.value.study_id == first.study_id
+    assert refused.value.status_code == 409 and refused.value.field == "nhs_number"
     assert (_count(engine, Participant), _count(engine, Consent)) == (1, 1)
     assert _count(engine, AuditEvent) == 2
 
@@ -77,15 +94,21 @@ def test_a_second_consent_for_the_same_woman_is_refused_and_changes_nothing(worl
     ("items", "message"),
     [
         ({"link_mother_health": True, "sell_data": True}, "unknown consent item"),
-        (dict.fromkeys(consent.CONSENT_ITEMS, False), "at least one item"),
-        ({}, "at least one item"),
+        (dict.fromkeys(consent.CONSENT_ITEMS, False), "at least one statement"),
+        ({}, "at least one statement"),
     ],
 )
 def test_bad_consent_items_are_refused_before_anything_is_written(world, items, message):
     engine, keys, site, midwife = world
     with pytest.raises(CohortError, match=message), session_scope(engine) as s:
         consent.record_consent(
-            s, keys, site_id=site.id, midwife=midwife, identity=ALICE, items=items, **FORM
+            s,
+            keys,
+            site_id=site.id,
+            midwife=midwife,
+            identity=ALICE,
+            items=items,
+            conversation=TALK,
         )
     assert _count(engine, Participant) == _count(engine, Identity) == 0
 
@@ -98,8 +121,8 @@ def test_decline_keeps_only_the_denominator_fields(world):
             site_id=site.id,
             midwife=midwife,
             age_band="25_29",
-            ethnicity="Asian or Asian British: Pakistani",
-            **FORM,
+            ethnicity="pakistani",
+            conversation=TALK,
         )
     assert _count(engine, Decline) == 1
     assert _count(engine, Participant) == _count(engine, Identity) == 0

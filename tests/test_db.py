@@ -14,7 +14,7 @@ def test_migrate_is_idempotent(engine):
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_sqlite_is_durable_wal_with_foreign_keys(tmp_path):
