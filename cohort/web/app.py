@@ -13,6 +13,7 @@ from cohort.web import errors
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
 from cohort.web.routes import account, audit, docs, health, home, login, participants, sites, users
 from cohort.web.security import SecurityHeaders
+from cohort.web.timing import ServerTiming
 
 API_PREFIX = "/api/v1"
 OWN_STATIC = Path(__file__).parent / "static"
@@ -55,6 +56,7 @@ def create_app(instance: Instance | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.frontend_available = (inst.settings.frontend_dir / "nhsuk").is_dir()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming)  # outermost: times everything below it
     errors.install(app)
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
