@@ -1,47 +1,67 @@
-"""``make bench``: run every benchmark and rewrite the generated part of docs/benchmarks.md."""
+"""``make bench`` (or ``python -m bench [suite ...]``): run the benchmarks and rewrite each
+suite's block in docs/benchmarks.md with its figures, the machine and the date."""
 
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import spine
+from bench import consent_capture, spine
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-SUITES = {"Platform spine": spine.run}
+SUITES = {
+    "spine": ("Platform spine", spine.run),
+    "consent": ("Consent capture", consent_capture.run),
+}
 
 
 def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:,.2f}"
 
 
-def _table(rows: list[Row]) -> str:
+def _section(title: str, rows: list[Row]) -> str:
     lines = [
+        f"### {title}",
+        "",
+        f"Machine: {machine()}.",
+        "",
         "| measure | unit | median | p99 | baseline (side by side) | ratio to baseline |",
         "|---|---|---:|---:|---|---:|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r.name} | {r.unit} | {_fmt(r.median)} | {_fmt(r.p99)} | {r.baseline or ''} "
-            f"| {_fmt(r.ratio)} |"
-        )
+    lines += [
+        f"| {r.name} | {r.unit} | {_fmt(r.median)} | {_fmt(r.p99)} | {r.baseline or ''} "
+        f"| {_fmt(r.ratio)} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
-def main() -> None:
-    sections = [f"Machine: {machine()}."]
-    for title, suite in SUITES.items():
+def _replace_block(doc: str, key: str, body: str) -> str:
+    begin, end = f"<!-- bench:{key}:begin -->", f"<!-- bench:{key}:end -->"
+    if begin not in doc:
+        return f"{doc.rstrip()}\n\n{begin}\n{body}\n{end}\n"
+    head, _, rest = doc.partition(begin)
+    _, _, tail = rest.partition(end)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
+def main(names: list[str]) -> int:
+    unknown = set(names) - set(SUITES)
+    if unknown:
+        print(
+            f"bench: unknown suite(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(SUITES)}",
+            file=sys.stderr,
+        )
+        return 2
+    for key in names or list(SUITES):
+        title, suite = SUITES[key]
         with tempfile.TemporaryDirectory() as tmp:
-            rows = suite(Path(tmp))
-        sections.append(f"### {title}\n\n{_table(rows)}")
-        print(sections[-1], flush=True)
-    doc = DOC.read_text()
-    head, _, rest = doc.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    body = "\n\n".join(sections)
-    DOC.write_text(f"{head}{BEGIN}\n{body}\n{END}{tail}")
+            body = _section(title, suite(Path(tmp)))
+        print(body, flush=True)
+        DOC.write_text(_replace_block(DOC.read_text(), key, body))
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

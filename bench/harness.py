@@ -56,18 +56,27 @@ def machine() -> str:
 
 
 @contextmanager
-def backends(tmp: Path) -> Iterator[dict[str, Engine]]:
-    """A fresh migrated SQLite file and a fresh PostgreSQL cluster on loopback."""
+def pg_database() -> Iterator[str]:
+    """A durable (fsync on) PostgreSQL cluster on loopback; yields its URL."""
     cluster = start_cluster(durable=True)
-    engines = {
-        "SQLite": make_engine(f"sqlite:///{tmp / 'bench.db'}"),
-        "PostgreSQL": make_engine(cluster.url()),
-    }
     try:
-        for engine in engines.values():
-            migrate(engine)
-        yield engines
+        yield cluster.url()
     finally:
-        for engine in engines.values():
-            engine.dispose()
         cluster.stop()
+
+
+@contextmanager
+def backends(tmp: Path) -> Iterator[dict[str, Engine]]:
+    """A fresh migrated SQLite file and a fresh PostgreSQL database."""
+    with pg_database() as pg_url:
+        engines = {
+            "SQLite": make_engine(f"sqlite:///{tmp / 'bench.db'}"),
+            "PostgreSQL": make_engine(pg_url),
+        }
+        try:
+            for engine in engines.values():
+                migrate(engine)
+            yield engines
+        finally:
+            for engine in engines.values():
+                engine.dispose()

@@ -5,25 +5,19 @@ download). Screenshots go to ``test-output/screenshots``; axe-core (installed by
 ``make frontend``) is injected with ``page.evaluate`` because the CSP blocks script tags.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from cohort import demo
 from cohort.config import Settings
 from cohort.instance import Instance, initialise, open_instance
+from tests.live_server import ROOT, serve
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,12 +37,6 @@ class LiveServer:
     passwords: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     data = tmp_path_factory.mktemp("live") / "var"
@@ -56,34 +44,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     initialise(settings)
     inst = open_instance(settings)
     logins = demo.seed(inst, today=date.today())
-    port = _free_port()
-    env = {
-        **os.environ,
-        "COHORT_DATA_DIR": str(data),
-        "COHORT_FRONTEND_DIR": str(ROOT / ".frontend/node_modules/nhsuk-frontend/dist"),
-        "COHORT_SWAGGER_UI_DIR": str(ROOT / ".frontend/node_modules/swagger-ui-dist"),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from cohort.cli import main; main()", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"cohort serve did not start: {server.stderr.read().decode()}")
-        time.sleep(0.2)
-    yield LiveServer(url, inst, {x.username: x.password for x in logins})
-    server.terminate()
-    server.wait(timeout=20)
+    with serve(data) as url:
+        yield LiveServer(url, inst, {x.username: x.password for x in logins})
     inst.engine.dispose()
 
 

@@ -1,0 +1,196 @@
+"""Consent capture against a real ``cohort serve``: the form page's render and a save
+(server time from the Server-Timing header, median and p99), then many midwives saving
+at once (acknowledged saves per second, client latency p50/p99), on SQLite and
+PostgreSQL.
+
+Baselines, interleaved request by request: the health check (the framework's floor) for
+the page render; a decline (same path, no identity, no vault) for the consent save."""
+
+import asyncio
+import itertools
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session, func, select
+
+from bench.harness import Row, median, p99, pg_database
+from cohort import demo, synth
+from cohort.auth.tokens import issue_token
+from cohort.auth.users import get_user
+from cohort.config import Settings
+from cohort.db import session_scope
+from cohort.instance import initialise, open_instance
+from cohort.models import Consent
+from tests.live_server import serve
+
+SEQUENTIAL = 200
+CONCURRENCY = 16
+CONCURRENT_SAVES = 800
+MIDWIFE = "midwife.brd"
+SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
+
+
+@dataclass
+class Target:
+    url: str
+    token: str
+    password: str
+    settings: Settings
+
+
+def _server_ms(response: httpx.Response) -> float:
+    response.raise_for_status()
+    return float(SERVER_TIMING.search(response.headers["server-timing"]).group(1))
+
+
+def consent_answers(m: synth.SynthMother) -> dict:
+    return {
+        "nhs_number": m.nhs_number,
+        "given_name": m.given_name,
+        "family_name": m.family_name,
+        "date_of_birth": m.date_of_birth.isoformat(),
+        "postcode": m.postcode,
+        "discussion_language": m.language,
+        "outcome": "1",
+        "consent_items": ["link_mother_health", "link_baby_health", "link_council", "contact"],
+    }
+
+
+def decline_answers(m: synth.SynthMother) -> dict:
+    return {"discussion_language": m.language, "outcome": "0", "age_band": "25_29"}
+
+
+def _mothers(seed: int) -> Iterator[synth.SynthMother]:
+    # Seeds far from the demo's, so no NHS number is already enrolled.
+    return synth.iter_mothers(seed, SEQUENTIAL * 2 + CONCURRENT_SAVES, today=date.today())
+
+
+def _prepare(data: Path, database_url: str | None) -> tuple[Settings, str, str]:
+    settings = Settings(data_dir=data, database_url=database_url)
+    initialise(settings)
+    inst = open_instance(settings)
+    logins = {x.username: x.password for x in demo.seed(inst)}
+    with session_scope(inst.engine) as s:
+        token = issue_token(s, get_user(s, MIDWIFE), "bench", actor="bench")
+    inst.engine.dispose()
+    return settings, token, logins[MIDWIFE]
+
+
+def _signed_in(client: httpx.Client, password: str) -> None:
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login", data={"username": MIDWIFE, "password": password, "csrf_token": csrf}
+    ).raise_for_status()
+
+
+def _post(client: httpx.Client, path: str, token: str, answers: dict) -> httpx.Response:
+    return client.post(
+        path,
+        json=answers,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def _sequential(target: Target, name: str) -> list[Row]:
+    people = _mothers(11)
+    render, health, save, decline = [], [], [], []
+    with httpx.Client(base_url=target.url, timeout=30) as client:
+        _signed_in(client, target.password)
+        for _ in range(SEQUENTIAL):
+            render.append(_server_ms(client.get("/consents/new")))
+            health.append(_server_ms(client.get("/api/v1/health")))
+            save.append(
+                _server_ms(
+                    _post(client, "/api/v1/consents", target.token, consent_answers(next(people)))
+                )
+            )
+            decline.append(
+                _server_ms(
+                    _post(client, "/api/v1/declines", target.token, decline_answers(next(people)))
+                )
+            )
+    return [
+        Row(
+            f"{name}: consent form page, server time",
+            "ms",
+            median(render),
+            p99(render),
+            "health check",
+            median(render) / median(health),
+        ),
+        Row(
+            f"{name}: save a consent (API), server time",
+            "ms",
+            median(save),
+            p99(save),
+            "save a decline (no identity)",
+            median(save) / median(decline),
+        ),
+    ]
+
+
+async def _concurrent(target: Target, name: str) -> list[Row]:
+    people = iter(list(itertools.islice(_mothers(12), CONCURRENT_SAVES)))
+    latencies: list[float] = []
+    acknowledged = 0
+
+    async def midwife(client: httpx.AsyncClient) -> None:
+        nonlocal acknowledged
+        for m in people:  # shared iterator: each mother is saved once
+            start = time.perf_counter()
+            response = await client.post(
+                "/api/v1/consents",
+                json=consent_answers(m),
+                headers={
+                    "Authorization": f"Bearer {target.token}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                },
+            )
+            latencies.append(time.perf_counter() - start)
+            if response.status_code >= 500:
+                raise RuntimeError(f"server error under load: {response.status_code}")
+            acknowledged += response.status_code == 201
+
+    async with httpx.AsyncClient(base_url=target.url, timeout=60) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(midwife(client) for _ in range(CONCURRENCY)))
+        wall = time.perf_counter() - start
+    inst = open_instance(target.settings)
+    with Session(inst.engine) as s:
+        stored = s.exec(select(func.count()).select_from(Consent)).one()
+    inst.engine.dispose()
+    ms = 1000
+    return [
+        Row(
+            f"{name}: {CONCURRENCY} midwives saving at once, {acknowledged} acknowledged "
+            f"({stored} consents stored in all)",
+            "saves/s",
+            acknowledged / wall,
+        ),
+        Row(
+            f"{name}: latency under that load, client side",
+            "ms",
+            median(latencies) * ms,
+            p99(latencies) * ms,
+        ),
+    ]
+
+
+def run(tmp: Path) -> list[Row]:
+    rows: list[Row] = []
+    with pg_database() as pg_url:
+        for name, url in (("SQLite", None), ("PostgreSQL", pg_url)):
+            data = tmp / name
+            settings, token, password = _prepare(data, url)
+            with serve(data, database_url=url) as base:
+                target = Target(base, token, password, settings)
+                rows += _sequential(target, name)
+                rows += asyncio.run(_concurrent(target, name))
+    return rows
