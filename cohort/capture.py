@@ -38,6 +38,7 @@ CONTROL = {chr(code) for code in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
 
 NOT_A_FIELD = N_("This is not a question of the form")
 ONE_ANSWER = N_("Give one answer")
+NOT_TEXT = N_("Give the answer as text, or a list of texts for tick boxes")
 TOO_LONG = N_("Enter at most %(max)s characters")
 CONTROL_CHARACTER = N_("Remove the invisible control character from the answer")
 WRONG_OUTCOME = N_("This records a different outcome: send it to the other address")
@@ -57,21 +58,23 @@ class InvalidAnswers(CohortError):
 
 
 def _screen_one(value: object, many: bool) -> Invalid | None:
-    values = value if isinstance(value, list | tuple) else [value]
+    values = value if isinstance(value, list | tuple | frozenset | set) else [value]
     if not many and len(values) > 1:
         return Invalid(ONE_ANSWER)
     for item in values:
-        text = "" if item is None else str(item)
-        if len(text) > MAX_TEXT:
+        if not isinstance(item, str):
+            return Invalid(NOT_TEXT)
+        if len(item) > MAX_TEXT:
             return Invalid(TOO_LONG, max=str(MAX_TEXT))
-        if CONTROL & set(text):
+        if CONTROL & set(item):
             return Invalid(CONTROL_CHARACTER)
     return None
 
 
 def screen(spec: FormSpec, answers: Answers, gettext: Gettext = identity) -> dict[str, str]:
     """Problems no instrument rule covers, field by field: a name that is not a question
-    of the form, several answers to a one-answer question, a huge or binary answer."""
+    of the form, several answers to a one-answer question, an answer that is not text, a
+    huge or binary one."""
     fields = {field.name: field for field in spec.answer_fields}
     errors = {}
     for name, value in answers.items():

@@ -40,8 +40,8 @@ class AlreadyEnrolled(Conflict):
 
     def __init__(self, participant: Participant) -> None:
         super().__init__(
-            f"a participant with this NHS number is already in the cohort "
-            f"({participant.study_id}): update her consent or record a withdrawal instead",
+            "a participant with this NHS number is already in the cohort: update her consent "
+            "or record a withdrawal instead",
             field="nhs_number",
         )
         self.study_id = participant.study_id

@@ -7,6 +7,13 @@ from cohort.errors import CohortError
 from forms.i18n import N_
 
 CONSENT_ITEMS = ("link_mother_health", "link_baby_health", "link_council", "contact")
+# What each item allows, in staff's words (the form words them as hers: "Link my ...").
+ITEM_LABELS = {
+    "link_mother_health": N_("Link her health records"),
+    "link_baby_health": N_("Link her baby's health records"),
+    "link_council": N_("Link council records on education, early years and social care"),
+    "contact": N_("Contact her about future research"),
+}
 
 NO_ITEM = N_("Tick at least one statement she agrees to, or record a decline")
 UNKNOWN_ITEM = "unknown consent item(s): {names}; the items are {known}"

@@ -10,12 +10,18 @@ from cohort.consent_items import CONSENT_ITEMS, check_items
 from cohort.errors import Conflict, Forbidden
 from cohort.models import Consent, Participant, User
 from cohort.scope import latest_consent, withdrawal_level
+from cohort.withdrawal_levels import Level
 from forms.i18n import N_
 
 UPDATED_BY = ("midwife",)
 ACTION = "update"
 WITHDRAWN = N_("She has withdrawn from the study: her consent can no longer be changed")
 UNCHANGED = N_("These are already her choices: tick or untick a statement to change them")
+
+
+def can_change(withdrawal: Level | None) -> bool:
+    """Whether anything is left to change: not after a withdrawal that stops every item."""
+    return withdrawal is None or not withdrawal.stops >= set(CONSENT_ITEMS)
 
 
 def update_consent(
@@ -32,8 +38,7 @@ def update_consent(
     if user.role not in UPDATED_BY:
         raise Forbidden(f"a {user.role.replace('_', ' ')} cannot change a consent")
     checked = check_items(items)
-    withdrawal = withdrawal_level(session, participant.id)
-    if withdrawal is not None and withdrawal.stops >= set(CONSENT_ITEMS):
+    if not can_change(withdrawal_level(session, participant.id)):
         raise Conflict(WITHDRAWN, field="consent_items")
     latest = latest_consent(session, participant.id)
     if latest is not None and latest.items == checked:

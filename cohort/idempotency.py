@@ -53,9 +53,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def check_token(token: str | None) -> str:
+def check_token(token: str | None, field: str = FIELD) -> str:
+    """The token if well formed; ``field`` names where it came from in the refusal."""
     if not token or not TOKEN.fullmatch(token):
-        raise CohortError(MALFORMED, field=FIELD)
+        raise CohortError(MALFORMED, field=field)
     return token
 
 

@@ -8,12 +8,17 @@ from cohort import access, audit, idempotency
 from cohort.errors import Conflict, Forbidden
 from cohort.models import User, Withdrawal
 from cohort.scope import withdrawal_level
-from cohort.withdrawal_levels import LEVELS, level
+from cohort.withdrawal_levels import LEVELS, Level, level
 from forms.i18n import N_
 
 RECORDED_BY = ("midwife", "data_manager")
 ACTION = "withdrawal"
 ALREADY = N_("She has already withdrawn at this level or further")
+
+
+def further_levels(current: Level | None) -> tuple[Level, ...]:
+    """The levels that would still change something after ``current``."""
+    return LEVELS if current is None else LEVELS[LEVELS.index(current) + 1 :]
 
 
 def record_withdrawal(
@@ -33,8 +38,7 @@ def record_withdrawal(
     chosen = level(level_code)
 
     def record() -> dict[str, object]:
-        current = withdrawal_level(session, participant.id)
-        if current is not None and LEVELS.index(current) >= LEVELS.index(chosen):
+        if chosen not in further_levels(withdrawal_level(session, participant.id)):
             raise Conflict(ALREADY, field="level")
         row = Withdrawal(participant_id=participant.id, level=chosen.code, recorded_by=user.id)
         session.add(row)

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 
 from cohort import nhs_number
-from cohort.errors import CohortError
 from forms.i18n import N_, Gettext
 
 
@@ -81,8 +80,8 @@ def _postcode(raw: str) -> str:
 def _nhs_number(raw: str) -> str:
     try:
         return nhs_number.normalise(raw)
-    except CohortError as exc:  # its messages say which rule the number breaks
-        raise Invalid(exc.message) from None
+    except nhs_number.InvalidNhsNumber as exc:  # its messages say which rule it breaks
+        raise Invalid(exc.template, **{k: str(v) for k, v in exc.params.items()}) from None
 
 
 NUMBER_TOO_LOW = N_("Enter a number of %(min)s or more")

@@ -162,6 +162,7 @@ BAD_INPUT = [
     ({"family_name": "K" * 201}, "family_name", "at most 200"),
     ({"given_name": "Ai\x00sha"}, "given_name", "control character"),
     ({"outcome": ["1", "0"]}, "outcome", "one answer"),
+    ({"outcome": 1}, "outcome", "as text"),
     ({"favourite_colour": "blue"}, "favourite_colour", "not a question"),
 ]
 

@@ -7,24 +7,56 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import forms
 from cohort.config import get_settings
 from cohort.instance import Instance, open_instance
 from cohort.web import errors
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
-from cohort.web.routes import account, audit, docs, health, home, login, participants, sites, users
+from cohort.web.routes import (
+    account,
+    audit,
+    consents,
+    docs,
+    health,
+    home,
+    language,
+    login,
+    participant_consent,
+    participants,
+    sites,
+    submissions,
+    users,
+    withdrawals,
+)
 from cohort.web.security import SecurityHeaders
 from cohort.web.timing import ServerTiming
 
 API_PREFIX = "/api/v1"
 OWN_STATIC = Path(__file__).parent / "static"
 
-PAGE_ROUTERS = (login, home, account, sites, users, participants, audit, docs)
-API_ROUTERS = (health, account, sites, users, audit)
+# participants (its /participants/find) before participant_consent (/participants/{id})
+PAGE_ROUTERS = (
+    login,
+    language,
+    home,
+    account,
+    sites,
+    users,
+    consents,
+    submissions,
+    participants,
+    participant_consent,
+    withdrawals,
+    audit,
+    docs,
+)
+API_ROUTERS = (health, account, sites, users, consents, participant_consent, withdrawals, audit)
 
 
 def _mount_static(app: FastAPI, instance: Instance) -> None:
     """Our own scripts always; the design system and Swagger UI when installed."""
     app.mount("/static/cohort", StaticFiles(directory=OWN_STATIC), name="static-cohort")
+    app.mount("/static/forms", StaticFiles(directory=forms.static_dir()), name="static-forms")
     installed = {
         STATIC_NHSUK: instance.settings.frontend_dir,
         "/static/swagger": instance.settings.swagger_ui_dir,

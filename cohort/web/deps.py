@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from cohort.auth import tokens
 from cohort.db import session_scope
@@ -147,3 +148,14 @@ DataManager = Annotated[User, Depends(requires("data_manager"))]
 AuditReader = Annotated[User, Depends(requires("governance", "admin"))]
 # A midwife always has her site (``create_user`` refuses one without): ``user.site_id``.
 MidwifeAtSite = Annotated[User, Depends(requires("midwife"))]
+# Participants' consent: a midwife on her own site's, a data manager on anyone's.
+MidwifeOrDataManager = Annotated[User, Depends(requires("midwife", "data_manager"))]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The fields of a posted form whose names the page only knows at run time (an
+    instrument's), read once and shared with the CSRF check."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 from starlette.templating import Jinja2Templates
 
+from cohort import i18n
 from cohort.errors import CohortError
 from cohort.models import ROLES, Site
-from cohort.web import sessions
+from cohort.web import sessions, ui_language
 from cohort.web.deps import app_routes, declared_roles
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -103,6 +104,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
         browser_session = sessions.new_session()
     user = getattr(request.state, "viewer", None)
     my_tasks = [t for t in request.app.state.tasks if user and user.role in t.roles]
+    ui = ui_language.current(request)
+    gettext = i18n.gettext(ui)
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request,
         template,
@@ -110,13 +113,18 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             "user": user,
             "my_tasks": my_tasks,
             "nav_items": [
-                {"text": t.title, "href": t.path, "current": t.path == request.url.path}
+                {"text": gettext(t.title), "href": t.path, "current": t.path == request.url.path}
                 for t in my_tasks
             ],
             "current_path": request.url.path,
             "csrf_token": sessions.csrf_token(request, browser_session),
             "cspNonce": request.state.csp_nonce,
             "frontend": request.app.state.frontend_available,
+            "_": gettext,
+            "ui_language": ui,
+            "ui_languages": ui_language.choices(),
+            "htmlLang": ui,
+            "htmlAttributes": {"dir": i18n.language(ui).direction},
             **context,
         },
         status_code=status_code,

@@ -99,5 +99,10 @@ def test_openapi_describes_the_api_and_not_the_pages(client):
         "/api/v1/sites",
         "/api/v1/users",
         "/api/v1/audit/verify",
+        "/api/v1/consents",
+        "/api/v1/declines",
+        "/api/v1/participants/{study_id}",
+        "/api/v1/participants/{study_id}/consent",
+        "/api/v1/participants/{study_id}/withdrawals",
     }
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

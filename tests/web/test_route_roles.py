@@ -22,7 +22,12 @@ PUBLIC = {
     ("GET", "/api/v1/openapi.json"),
 }
 PUBLIC_PREFIXES = ("/static/",)
-PATH_SAMPLES = {"token_id": "999999", "username": "target"}
+PATH_SAMPLES = {
+    "token_id": "999999",
+    "username": "target",
+    "study_id": "BB-0000-0000",
+    "token": "no-such-submission-token",
+}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MARKER = "Zebedee"  # in the data (a site, another user): no refusal may show it
 
