@@ -45,8 +45,12 @@ class Target:
 
 
 def _server_ms(response: httpx.Response) -> float:
+    """Server time of a response, redirects it followed included."""
     response.raise_for_status()
-    return float(SERVER_TIMING.search(response.headers["server-timing"]).group(1))
+    return sum(
+        float(SERVER_TIMING.search(r.headers["server-timing"]).group(1))
+        for r in (*response.history, response)
+    )
 
 
 def consent_answers(m: synth.SynthMother) -> dict:
@@ -85,9 +89,11 @@ def _prepare(data: Path, database_url: str | None) -> tuple[Settings, str, str]:
 def _signed_in(client: httpx.Client, password: str) -> None:
     page = client.get("/login").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post(
+    signed_in = client.post(
         "/login", data={"username": MIDWIFE, "password": password, "csrf_token": csrf}
-    ).raise_for_status()
+    )
+    if signed_in.status_code != 303:
+        raise RuntimeError(f"sign-in refused: {signed_in.status_code}")
 
 
 def _post(client: httpx.Client, path: str, token: str, answers: dict) -> httpx.Response:
@@ -104,7 +110,7 @@ def _sequential(target: Target, name: str) -> list[Row]:
     with httpx.Client(base_url=target.url, timeout=30) as client:
         _signed_in(client, target.password)
         for _ in range(SEQUENTIAL):
-            render.append(_server_ms(client.get("/consents/new")))
+            render.append(_server_ms(client.get("/consents/new", follow_redirects=True)))
             health.append(_server_ms(client.get("/api/v1/health")))
             save.append(
                 _server_ms(
@@ -155,7 +161,7 @@ async def _concurrent(target: Target, name: str) -> list[Row]:
             )
             latencies.append(time.perf_counter() - start)
             if response.status_code >= 500:
-                raise RuntimeError(f"server error under load: {response.status_code}")
+                raise RuntimeError(f"server error under load: {response.text[:200]}")
             acknowledged += response.status_code == 201
 
     async with httpx.AsyncClient(base_url=target.url, timeout=60) as client:

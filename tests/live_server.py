@@ -24,7 +24,8 @@ def free_port() -> int:
 
 @contextmanager
 def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60) -> Iterator[str]:
-    """Serve the instance in ``data_dir`` (initialised already); yields its base URL."""
+    """Serve the instance in ``data_dir`` (initialised already); yields its base URL. The
+    server's output goes to ``server-<port>.log`` beside the data directory."""
     port = free_port()
     env = {
         **os.environ,
@@ -36,11 +37,10 @@ def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60
     if database_url:
         env["COHORT_DATABASE_URL"] = database_url
     command = [sys.executable, "-c", "from cohort.cli import main; main()"]
+    log_path = data_dir.parent / f"server-{port}.log"  # a file: a full pipe would stall it
+    log = log_path.open("wb")
     server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
@@ -53,7 +53,7 @@ def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(f"cohort serve did not start: {server.stderr.read().decode()}")
+                raise RuntimeError(f"cohort serve did not start: {log_path.read_text()}")
             time.sleep(0.2)
         yield url
     finally:
@@ -62,3 +62,4 @@ def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
