@@ -115,6 +115,18 @@ def test_a_double_submit_saves_once_and_confirms_the_same(client, midwife, insta
     assert count_rows(instance.engine, Consent) == count_rows(instance.engine, Submission) == 1
 
 
+def test_going_back_to_a_saved_form_shows_what_was_saved(client, midwife, instance):
+    fresh = client.get(FORM, follow_redirects=False)
+    assert fresh.status_code == 303 and fresh.headers["location"].startswith(f"{FORM}?submission=")
+    _, token = open_form(client, fresh.headers["location"])
+    send(client, midwife, token, CONSENT)
+    back = client.get(fresh.headers["location"])
+    assert back.status_code == 200 and "Consent recorded" in back.text
+    assert 'name="submission_token"' not in back.text
+    assert study_id_of(back.text) == study_id_of(client.get(f"/submissions/{token}").text)
+    assert count_rows(instance.engine, Consent) == 1
+
+
 def test_a_decline_keeps_no_identifier(client, midwife, instance):
     _, token = open_form(client)
     typed_anyway = {**DECLINE, "nhs_number": NHS_NUMBER, "given_name": "Aisha"}

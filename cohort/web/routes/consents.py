@@ -1,14 +1,16 @@
 """Recording a consent or a decline: the midwife's one-page form and
 ``POST /api/v1/consents`` / ``POST /api/v1/declines``.
 
-The page carries a one-time submission token and the instrument version it shows; Save
-goes through ``cohort.capture`` and on to the confirmation (post, redirect, get), so a
-double click or a resubmit lands on the same confirmation. "Show statements in this
-language" posts the form back unsaved with the woman's statements added: it works
-without JavaScript and keeps an NHS number out of every address.
+The page carries a one-time submission token (also in its address) and the instrument
+version it shows; Save goes through ``cohort.capture`` and on to the confirmation (post,
+redirect, get), so a double click, a resubmit or going back lands on the same
+confirmation. "Show statements in this language" posts the form back unsaved with the
+woman's statements added: it works without JavaScript and keeps an NHS number out of
+every address.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -22,6 +24,7 @@ from cohort.instance import Instance
 from cohort.models import User
 from cohort.sites import get_site_by_id
 from cohort.web import instrument_form, ui_language
+from cohort.web.confirmation import confirmation_page
 from cohort.web.deps import DbSession, InstanceDep, MidwifeAtSite, PostedForm, Source
 from cohort.web.idempotency_key import IdempotencyKey, mark_replay
 from cohort.web.pages import render
@@ -80,12 +83,22 @@ def _form_page(
 
 @router.get("/consents/new", summary=TITLE)
 def new_consent(
-    request: Request, user: MidwifeAtSite, db: DbSession, language: str = ""
+    request: Request,
+    user: MidwifeAtSite,
+    db: DbSession,
+    language: str = "",
+    submission: str = "",
 ) -> Response:
-    """The form; ``?language=`` chooses the discussion language ahead."""
+    """The form, its submission token in the address: going back to it after saving shows
+    what was saved rather than a form to save again. ``?language=`` picks her language."""
+    if not idempotency.TOKEN.fullmatch(submission):
+        ahead = {"language": language} if language else {}
+        query = urlencode({"submission": idempotency.new_token(), **ahead})
+        return RedirectResponse(f"/consents/new?{query}", status_code=303)
+    if idempotency.find(db, submission) is not None:
+        return confirmation_page(request, db, user, submission)
     answers = {"discussion_language": language} if language in i18n.LANGUAGES else {}
-    spec = registry.current(db, capture.FORM)
-    return _form_page(request, spec, answers, idempotency.new_token())
+    return _form_page(request, registry.current(db, capture.FORM), answers, submission)
 
 
 def _already_enrolled(
