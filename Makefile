@@ -70,7 +70,7 @@ translations: $(VENV)/.installed
 		then rm $(POT).new; else mv $(POT).new $(POT); fi
 	@for code in $(LANGUAGE_CODES); do \
 		$(BIN)/pybabel -q update -i $(POT) -d translations -l $$code --init-missing \
-			--ignore-obsolete --ignore-pot-creation-date --previous || exit 1; done
+			--ignore-obsolete --ignore-pot-creation-date || exit 1; done
 	$(BIN)/pybabel compile -d translations --statistics
 
 catalogs: $(VENV)/.installed
