@@ -20,6 +20,7 @@ from cohort.withdrawal_levels import BY_CODE
 from forms.i18n import N_, Gettext
 
 CONSENTED = N_("Consented")
+NO_CONSENT = N_("No consent recorded")
 EVENT_TITLES = {
     "consent": N_("Consent recorded"),
     "update": N_("Consent updated"),
@@ -46,6 +47,13 @@ def _detail(event: Event, gettext: Gettext) -> str:
     return "\n".join(gettext(ITEM_LABELS[item]) for item, on in (event.items or {}).items() if on)
 
 
+def _state(found: ParticipantStatus) -> str:
+    """The withdrawal level's title once she has withdrawn; whether she consented before."""
+    if found.scope.withdrawal is not None:
+        return found.scope.withdrawal.title
+    return CONSENTED if found.joined_at else NO_CONSENT
+
+
 def _history_row(event: Event, ui: str, gettext: Gettext) -> dict[str, str]:
     language = gettext(i18n.language(event.language).english_name) if event.language else ""
     return {
@@ -64,7 +72,7 @@ def view(found: ParticipantStatus, user: User, ui: str) -> ParticipantView:
         study_id=found.study_id,
         site=f"{found.site_name} ({found.site_code})",
         joined=i18n.format_date(found.joined_at, ui) if found.joined_at else "",
-        state=gettext(withdrawal.title if withdrawal else CONSENTED),
+        state=gettext(_state(found)),
         scope=[(gettext(ITEM_LABELS[item]), on) for item, on in found.scope.items.items()],
         history=[_history_row(event, ui, gettext) for event in found.history],
         can_update=user.role in UPDATED_BY and can_change(withdrawal),
