@@ -1,8 +1,12 @@
 """A Babel extraction method for data dictionaries, so instrument text enters the catalogs
 like any other UI string (as REDCap's multi-language management keeps one translation per
-label). Map it in a Babel config::
+label). Babel splits a section header at its first colon, so name the method in
+``[extractors]`` first (as babel.cfg does)::
 
-    [forms.extract:extract_dictionary: forms/instruments/**.csv]
+    [extractors]
+    redcap_dictionary = forms.extract:extract_dictionary
+
+    [redcap_dictionary: forms/instruments/**.csv]
 
 Each message is a section header, label, note or choice label, located by its spreadsheet
 row and commented with the field it belongs to, for the translator.
