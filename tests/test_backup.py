@@ -4,7 +4,6 @@ rather than overwriting anything, and never holds keys."""
 
 import json
 import shutil
-import sys
 import threading
 import time
 import uuid
@@ -27,12 +26,12 @@ from cohort.backup import (
     read_manifest,
     restore,
 )
-from cohort.cli import main
 from cohort.config import Settings
 from cohort.db import make_engine, migrate, session_scope
 from cohort.errors import CohortError
 from cohort.instance import Instance, initialise, open_instance
 from cohort.models import AuditEvent, Site
+from tests.in_process_cli import run_cohort
 
 ACTOR = "tester"
 
@@ -325,44 +324,33 @@ def test_pg_tools_get_the_password_through_the_environment_never_the_command_lin
     assert libpq_target(url) == (dsn, env)
 
 
-def _cohort(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["cohort", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_cli_backup_then_restore_into_a_new_instance(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("COHORT_DATABASE_URL", raising=False)
     monkeypatch.delenv("COHORT_KEY_DIR", raising=False)
     monkeypatch.setenv("COHORT_DATA_DIR", str(tmp_path / "live"))
-    assert _cohort(monkeypatch, capsys, "init")[0] == 0
+    assert run_cohort(monkeypatch, capsys, "init")[0] == 0
 
-    code, out, err = _cohort(monkeypatch, capsys, "backup", str(tmp_path / "backup"))
+    code, out, err = run_cohort(monkeypatch, capsys, "backup", str(tmp_path / "backup"))
     assert code == 0, err
     assert "keys are not included" in out
-    code, out, err = _cohort(monkeypatch, capsys, "backup", str(tmp_path / "backup"))
+    code, out, err = run_cohort(monkeypatch, capsys, "backup", str(tmp_path / "backup"))
     assert (code, out, len(err.splitlines())) == (2, "", 1)
     assert "already exists" in err
 
     monkeypatch.setenv("COHORT_DATA_DIR", str(tmp_path / "new"))
-    code, out, err = _cohort(monkeypatch, capsys, "restore", str(tmp_path / "backup"))
+    code, out, err = run_cohort(monkeypatch, capsys, "restore", str(tmp_path / "backup"))
     assert code == 0, err
     assert "audit chain intact: 1 events" in out
     assert "restore them to" in out
     shutil.copytree(tmp_path / "live" / "keys", tmp_path / "new" / "keys")
-    code, out, err = _cohort(monkeypatch, capsys, "audit", "verify")
+    code, out, err = run_cohort(monkeypatch, capsys, "audit", "verify")
     assert (code, out.strip()) == (0, "audit chain intact: 2 events")
 
 
 def test_cli_restore_refuses_a_folder_that_is_not_a_backup(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("COHORT_DATABASE_URL", raising=False)
     monkeypatch.setenv("COHORT_DATA_DIR", str(tmp_path / "new"))
-    code, out, err = _cohort(monkeypatch, capsys, "restore", str(tmp_path))
+    code, out, err = run_cohort(monkeypatch, capsys, "restore", str(tmp_path))
     assert (code, out, len(err.splitlines())) == (2, "", 1)
     assert "not a complete backup" in err
     assert not (tmp_path / "new").exists()

@@ -4,7 +4,6 @@ written as CSV by ``cohort synth``, which refuses bad arguments with one line an
 import csv
 import random
 import re
-import sys
 import unicodedata
 from collections import Counter
 from datetime import date, timedelta
@@ -13,8 +12,8 @@ import nhs_number
 import pytest
 
 from cohort import synth
-from cohort.cli import main
 from cohort.nhs_number import normalise
+from tests.in_process_cli import run_cohort
 
 TODAY = date(2025, 3, 1)
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$")
@@ -111,20 +110,9 @@ def test_community_languages_come_with_matching_ethnicity(cohort_of_5000):
             assert m.ethnicity.endswith(expected[m.language])
 
 
-def _cohort(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["cohort", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_cli_writes_the_same_people_as_the_generator(monkeypatch, capsys, tmp_path):
     target = tmp_path / "mothers.csv"
-    code, _, err = _cohort(
+    code, _, err = run_cohort(
         monkeypatch, capsys, "synth", "--seed", "5", "--mothers", "30", "--out", str(target)
     )
     assert code == 0, err
@@ -137,8 +125,8 @@ def test_cli_writes_the_same_people_as_the_generator(monkeypatch, capsys, tmp_pa
 
 def test_cli_writes_to_standard_output_without_out(monkeypatch, capsys, tmp_path):
     target = tmp_path / "mothers.csv"
-    _cohort(monkeypatch, capsys, "synth", "--seed", "5", "--mothers", "10", "--out", str(target))
-    code, out, _ = _cohort(monkeypatch, capsys, "synth", "--seed", "5", "--mothers", "10")
+    run_cohort(monkeypatch, capsys, "synth", "--seed", "5", "--mothers", "10", "--out", str(target))
+    code, out, _ = run_cohort(monkeypatch, capsys, "synth", "--seed", "5", "--mothers", "10")
     assert code == 0
     assert out.splitlines() == target.read_text(encoding="utf-8").splitlines()
 
@@ -161,7 +149,7 @@ def test_cli_refuses_bad_arguments_with_one_line_and_exit_2(
     monkeypatch, capsys, tmp_path, case, args, named
 ):
     args = [a.format(tmp=tmp_path) for a in args]
-    code, out, err = _cohort(monkeypatch, capsys, "synth", *args)
+    code, out, err = run_cohort(monkeypatch, capsys, "synth", *args)
     assert code == 2
     assert out == ""
     assert len(err.splitlines()) == 1 and named in err
