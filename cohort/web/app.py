@@ -19,6 +19,7 @@ from cohort.web.routes import (
     docs,
     health,
     home,
+    instruments,
     language,
     login,
     participant_consent,
@@ -47,10 +48,21 @@ PAGE_ROUTERS = (
     participants,
     participant_consent,
     withdrawals,
+    instruments,
     audit,
     docs,
 )
-API_ROUTERS = (health, account, sites, users, consents, participant_consent, withdrawals, audit)
+API_ROUTERS = (
+    health,
+    account,
+    sites,
+    users,
+    consents,
+    participant_consent,
+    withdrawals,
+    instruments,
+    audit,
+)
 
 
 def _mount_static(app: FastAPI, instance: Instance) -> None:

@@ -104,5 +104,7 @@ def test_openapi_describes_the_api_and_not_the_pages(client):
         "/api/v1/participants/{study_id}",
         "/api/v1/participants/{study_id}/consent",
         "/api/v1/participants/{study_id}/withdrawals",
+        "/api/v1/instruments",
+        "/api/v1/instruments/{name}/{version}",
     }
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

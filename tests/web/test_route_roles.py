@@ -27,6 +27,8 @@ PATH_SAMPLES = {
     "username": "target",
     "study_id": "BB-0000-0000",
     "token": "no-such-submission-token",
+    "name": "babi_consent",
+    "version": "1.0",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MARKER = "Zebedee"  # in the data (a site, another user): no refusal may show it

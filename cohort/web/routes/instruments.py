@@ -1,0 +1,180 @@
+"""Instrument dictionaries: data managers publish a new version (``forms.registry.publish``,
+as ``cohort forms import`` does) and download any published one exactly as uploaded; the
+page ``/instruments`` and ``/api/v1/instruments``.
+
+A refused upload stores nothing and says why: every problem of a malformed dictionary,
+each naming its row and column; a taken version (409); an empty, oversized or non-UTF-8
+file. The API returns the same as ``{"detail", "field", "problems"}``.
+"""
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+
+from cohort import i18n
+from cohort.errors import CohortError, NotFound
+from cohort.models import Instrument
+from cohort.web import ui_language
+from cohort.web.deps import DataManager, DbSession, PostedForm
+from cohort.web.pages import render, sentence
+from forms import dictionary, registry
+from forms.dictionary import FORM_NAME, DictionaryError
+from forms.i18n import N_
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(tags=["instruments"])
+
+MAX_BYTES = 2 * 1024 * 1024
+TITLE = N_("Instrument dictionaries")
+NO_FILE = N_("choose a data dictionary file (CSV) to upload")
+EMPTY = N_("the file is empty: choose a data dictionary saved as CSV UTF-8")
+TOO_BIG = N_("the file is larger than 2 MB: check it is a data dictionary")
+
+
+class InstrumentOut(BaseModel):
+    name: str
+    version: str
+    published_at: datetime
+    published_by: str
+    sha256: str
+    current: bool
+
+
+class ProblemOut(BaseModel):
+    row: int | None
+    column: str | None
+    message: str
+
+
+def _listing(db: Session) -> list[InstrumentOut]:
+    rows = registry.versions(db)
+    current = {row.name: row.id for row in rows}  # oldest first: the last one wins
+    return [
+        InstrumentOut.model_validate({**row.model_dump(), "current": current[row.name] == row.id})
+        for row in rows
+    ]
+
+
+async def _upload(db: Session, form: FormData, actor: str, gettext=None) -> Instrument:
+    """Publish the posted file as the posted version; CohortError says what was wrong."""
+    say = gettext or (lambda text: text)
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise CohortError(say(NO_FILE), field="file")
+    data = await file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise CohortError(say(TOO_BIG), field="file")
+    if not data.strip():
+        raise CohortError(say(EMPTY), field="file")
+    version = str(form.get("version", "")).strip()
+    try:
+        text = dictionary.decode(data)
+    except DictionaryError as exc:
+        exc.field = "file"
+        raise
+    try:
+        return registry.publish(db, text, version=version, actor=actor)
+    except DictionaryError as exc:
+        exc.field = exc.field or "file"
+        raise
+
+
+def _problems(exc: CohortError) -> list[str]:
+    if isinstance(exc, DictionaryError):
+        return [sentence(str(problem)) for problem in exc.problems]
+    return [sentence(exc.message)]
+
+
+def _page(request: Request, db: Session, status_code: int = 200, **context) -> Response:
+    return render(
+        request,
+        "instruments.html",
+        status_code=status_code,
+        title=i18n.gettext(ui_language.current(request))(TITLE),
+        instruments=_listing(db),
+        **context,
+    )
+
+
+def _csv(db: Session, name: str, version: str) -> Response:
+    """The published bytes; names that are not a form name and version are simply absent."""
+    if not FORM_NAME.fullmatch(name) or not registry.VERSION.fullmatch(version):
+        raise NotFound(f"no instrument {name} version {version} is published")
+    data = registry.export(db, name, version).encode()
+    filename = f"{name}-{version}.csv"
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/instruments", summary=TITLE)
+def instruments_page(
+    request: Request, user: DataManager, db: DbSession, published: str = "", version: str = ""
+) -> Response:
+    done = {"name": published, "version": version} if published and version else None
+    return _page(request, db, published=done, form={})
+
+
+@router.post("/instruments")
+async def upload_page(
+    request: Request, user: DataManager, db: DbSession, form: PostedForm
+) -> Response:
+    gettext = i18n.gettext(ui_language.current(request))
+    try:
+        instrument = await _upload(db, form, user.username, gettext)
+    except CohortError as exc:
+        db.rollback()
+        target = "#" + (exc.field or "file")
+        return _page(
+            request,
+            db,
+            status_code=exc.status_code,
+            form={"version": str(form.get("version", ""))},
+            error=exc,
+            errors=True,
+            error_list=[{"text": text, "href": target} for text in _problems(exc)],
+        )
+    query = urlencode({"published": instrument.name, "version": instrument.version})
+    return RedirectResponse(f"/instruments?{query}", status_code=303)
+
+
+@router.get("/instruments/{name}/{version}/dictionary.csv")
+def download_page(name: str, version: str, user: DataManager, db: DbSession) -> Response:
+    return _csv(db, name, version)
+
+
+@api.get("/instruments")
+def instruments(user: DataManager, db: DbSession) -> list[InstrumentOut]:
+    """Every published instrument version, by form name, oldest first."""
+    return _listing(db)
+
+
+@api.get("/instruments/{name}/{version}", response_class=Response)
+def instrument_csv(name: str, version: str, user: DataManager, db: DbSession) -> Response:
+    """A published data dictionary, byte for byte as it was uploaded (text/csv)."""
+    return _csv(db, name, version)
+
+
+@api.post("/instruments", status_code=201, response_model=InstrumentOut)
+async def publish_instrument(user: DataManager, db: DbSession, form: PostedForm) -> Response:
+    """Publish a REDCap data dictionary (multipart: ``file``, ``version``) as a new version
+    of its form. Refused whole (4xx ``{"detail", "field", "problems"}``) if malformed."""
+    try:
+        instrument = await _upload(db, form, user.username)
+    except CohortError as exc:
+        db.rollback()
+        problems = [
+            ProblemOut(row=p.row, column=p.column, message=p.message).model_dump()
+            for p in getattr(exc, "problems", ())
+        ]
+        body = {"detail": exc.message, "field": exc.field, "problems": problems}
+        return JSONResponse(body, exc.status_code)
+    listed = {(i.name, i.version): i for i in _listing(db)}
+    return JSONResponse(listed[(instrument.name, instrument.version)].model_dump(mode="json"), 201)

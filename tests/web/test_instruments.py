@@ -1,0 +1,166 @@
+"""Data managers publish and download instrument dictionaries, on the page and the API."""
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from cohort.db import session_scope
+from cohort.models import Instrument
+from forms import registry
+from tests.web.conftest import sign_in
+
+SHIPPED = (registry.INSTRUMENTS / "babi_consent.csv").read_bytes()
+MALFORMED = (
+    b"field_name,form_name,field_type,field_label\n"
+    b"Bad Name,babi_consent,text,Name\n"
+    b"ok_field,babi_consent,nonsense,Label\n"
+)
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """Upload behaviour does not depend on the backend: SQLite."""
+    return f"sqlite:///{tmp_path / 'cohort.db'}"
+
+
+@pytest.fixture
+def manager(client, make_user):
+    make_user("dora", "data_manager")
+    return sign_in(client, "dora")
+
+
+def _versions(instance) -> list[tuple[str, str]]:
+    with session_scope(instance.engine) as db:
+        return [(i.name, i.version) for i in db.exec(select(Instrument).order_by(Instrument.id))]
+
+
+def _post(client, csrf, data: bytes, version: str, filename: str = "dictionary.csv"):
+    return client.post(
+        "/instruments",
+        data={"csrf_token": csrf, "version": version},
+        files={"file": (filename, data, "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def test_a_good_dictionary_becomes_the_current_version(client, manager, instance):
+    changed = SHIPPED.replace(b"\n", b"\r\n", 1)  # different bytes, same meaning
+    response = _post(client, manager, changed, "1.1")
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert "babi_consent version 1.1 published" in page.text
+    with session_scope(instance.engine) as db:
+        assert registry.current(db, "babi_consent").version == "1.1"
+        assert registry.export(db, "babi_consent", "1.1").encode() == changed
+
+
+def test_a_malformed_dictionary_lists_every_problem_and_stores_nothing(client, manager, instance):
+    before = _versions(instance)
+    response = _post(client, manager, MALFORMED, "1.1")
+    assert response.status_code == 400
+    summary = response.text[response.text.index("nhsuk-error-summary") :]
+    assert re.search(r"Row 2, column &#34;field_name&#34;|Row 2, column \"field_name\"", summary)
+    assert re.search(r"Row 3, column &#34;field_type&#34;|Row 3, column \"field_type\"", summary)
+    assert _versions(instance) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"caf\xe9,field\n", "not UTF-8"),
+        (b"x" * (2 * 1024 * 1024 + 1), "larger than 2 MB"),
+    ],
+)
+def test_an_unreadable_file_is_refused(client, manager, instance, data, message):
+    before = _versions(instance)
+    response = _post(client, manager, data, "1.1")
+    assert response.status_code == 400
+    assert message in response.text
+    assert _versions(instance) == before
+
+
+def test_a_taken_version_is_a_conflict(client, manager, instance):
+    response = _post(client, manager, SHIPPED.replace(b"\n", b"\r\n", 1), "1.0")
+    assert response.status_code == 409
+    assert "already published with different content" in response.text
+    assert _versions(instance) == [("babi_consent", "1.0")]
+
+
+def test_download_is_the_published_bytes(client, manager):
+    changed = SHIPPED.replace(b"\n", b"\r\n")
+    _post(client, manager, changed, "2.0")
+    response = client.get("/instruments/babi_consent/2.0/dictionary.csv")
+    assert response.status_code == 200
+    assert response.content == changed
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="babi_consent-2.0.csv"'
+    )
+    assert client.get("/instruments").text.count("/dictionary.csv") == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/instruments/..%2F..%2Fetc/passwd/dictionary.csv",
+        "/instruments/../../etc/passwd/dictionary.csv",
+        "/instruments/babi_consent/..%2F1.0/dictionary.csv",
+        "/instruments/%2e%2e/1.0/dictionary.csv",
+        "/api/v1/instruments/..%2Fpyproject.toml/1.0",
+        "/instruments/babi_consent/9.9/dictionary.csv",
+    ],
+)
+def test_path_like_names_are_not_found(client, manager, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"[project]" not in response.content and b"root:" not in response.content
+
+
+@pytest.mark.parametrize("role", ["midwife", "researcher"])
+def test_other_roles_are_refused(client, make_user, role):
+    make_user("mia", role)
+    csrf = sign_in(client, "mia")
+    assert client.get("/instruments").status_code == 403
+    assert client.get("/instruments/babi_consent/1.0/dictionary.csv").status_code == 403
+    assert _post(client, csrf, SHIPPED, "1.1").status_code == 403
+    assert client.get("/api/v1/instruments").status_code == 403
+
+
+def test_the_api_lists_publishes_and_returns_problems(client, manager, instance):
+    headers = {"X-CSRF-Token": manager}
+    listed = client.get("/api/v1/instruments").json()
+    assert [(i["name"], i["version"], i["current"]) for i in listed] == [
+        ("babi_consent", "1.0", True)
+    ]
+    bad = client.post(
+        "/api/v1/instruments",
+        data={"version": "1.1"},
+        files={"file": ("d.csv", MALFORMED, "text/csv")},
+        headers=headers,
+    )
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["field"] == "file" and body["detail"]
+    assert {(p["row"], p["column"]) for p in body["problems"]} >= {
+        (2, "field_name"),
+        (3, "field_type"),
+    }
+    taken = client.post(
+        "/api/v1/instruments",
+        data={"version": "1.0"},
+        files={"file": ("d.csv", SHIPPED + b"\n", "text/csv")},
+        headers=headers,
+    )
+    assert taken.status_code == 409
+    assert taken.json()["field"] == "version" and taken.json()["problems"] == []
+    good = client.post(
+        "/api/v1/instruments",
+        data={"version": "1.1"},
+        files={"file": ("d.csv", SHIPPED, "text/csv")},
+        headers=headers,
+    )
+    assert good.status_code == 201
+    assert good.json()["version"] == "1.1" and good.json()["current"] is True
+    assert client.get("/api/v1/instruments/babi_consent/1.1").content == SHIPPED
