@@ -18,12 +18,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # The driver's own transaction handling off: SQLAlchemy's "begin" event opens them.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _begin_immediate(conn) -> None:
+    """Take SQLite's write lock when a transaction starts. A transaction that reads first
+    and writes later (a duplicate check, then the insert) cannot wait for the lock once
+    another writer has committed under it: SQLite fails it at once with "database is
+    locked". Starting every transaction IMMEDIATE makes them queue (busy_timeout)
+    instead. Reads queue too: the embedded default trades read concurrency for never
+    failing an acknowledged write; PostgreSQL is the path to more concurrency."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -31,8 +43,18 @@ def make_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # One connection, so a busy server's requests queue for it in order. SQLite's own
+        # busy handler polls rather than queues, and under sustained load one waiter can
+        # lose every poll until its timeout; other processes (the CLI) still use it.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
