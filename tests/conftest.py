@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from cohort.db import make_engine, migrate
+from tests.consent_world import enrolled, world  # noqa: F401  (shared fixtures)
 from tests.pg_cluster import Cluster, start_cluster
 
 _db_counter = itertools.count()

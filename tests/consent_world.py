@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from cohort import capture
 from cohort.db import session_scope
 from cohort.keys import KeyRing, init_keys, load_keys
 from cohort.models import Site, User
@@ -94,3 +96,18 @@ def make_world(engine: Engine, key_dir: Path) -> World:
 def count_rows(engine: Engine, model) -> int:
     with Session(engine) as s:
         return s.exec(select(func.count()).select_from(model)).one()
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    return make_world(engine, tmp_path / "keys")
+
+
+@pytest.fixture
+def enrolled(world) -> str:
+    """The study ID of a woman who has just consented through the capture path."""
+    with session_scope(world.engine) as s:
+        done = capture.record_answers(
+            s, world.keys, world.spec, CONSENT, user=world.midwife, token=token()
+        )
+    return done.result["study_id"]

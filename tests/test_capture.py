@@ -17,17 +17,11 @@ from tests.consent_world import (
     NHS_NUMBER,
     OTHER_NHS_NUMBER,
     count_rows,
-    make_world,
     token,
 )
 
 TODAY = date(2026, 11, 22)
 IDENTIFIERS = ("Aisha", "Khan", "1995-04-02", "BD5 0NA", NHS_NUMBER, "943 476 5919")
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
 
 
 def record(world, answers, *, user=None, key=None, **kw):

@@ -4,7 +4,7 @@ and no change is made that a withdrawal has ruled out."""
 import pytest
 from sqlmodel import Session, select
 
-from cohort import capture, withdrawal
+from cohort import withdrawal
 from cohort.access import participant_for
 from cohort.consent import Conversation
 from cohort.consent_update import update_consent
@@ -12,24 +12,10 @@ from cohort.db import session_scope
 from cohort.errors import Conflict, Forbidden
 from cohort.models import AuditEvent, Consent
 from cohort.scope import consent_scope
-from tests.consent_world import CONSENT, count_rows, make_world, token
+from tests.consent_world import count_rows, token
 
 TALK = Conversation(form_name="babi_consent", form_version="1.0", language="en")
 ONLY_HEALTH = {"link_mother_health": True}
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
-
-
-@pytest.fixture
-def enrolled(world):
-    with session_scope(world.engine) as s:
-        done = capture.record_answers(
-            s, world.keys, world.spec, CONSENT, user=world.midwife, token=token()
-        )
-    return done.result["study_id"]
 
 
 def change(world, study_id, items, *, user=None):

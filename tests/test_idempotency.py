@@ -10,12 +10,7 @@ from cohort import idempotency
 from cohort.db import session_scope
 from cohort.errors import CohortError, Conflict
 from cohort.models import Site, Submission
-from tests.consent_world import count_rows, make_world, token
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
+from tests.consent_world import count_rows, token
 
 
 def add_site(session: Session, code: str) -> dict[str, object]:

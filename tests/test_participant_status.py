@@ -9,12 +9,7 @@ from cohort.access import can_reach, participant_for
 from cohort.db import session_scope
 from cohort.errors import NotFound
 from cohort.participant_status import status
-from tests.consent_world import CONSENT, make_world, token
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
+from tests.consent_world import CONSENT, token
 
 
 @pytest.fixture

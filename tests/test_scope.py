@@ -8,7 +8,6 @@ from cohort.consent import CONSENT_ITEMS
 from cohort.db import session_scope
 from cohort.models import Consent, Participant, Withdrawal
 from cohort.scope import consent_scope
-from tests.consent_world import make_world
 
 ALL = dict.fromkeys(CONSENT_ITEMS, True)
 NONE = dict.fromkeys(CONSENT_ITEMS, False)
@@ -25,11 +24,6 @@ CASES = [
     ([ALL], ["no_contact", "full"], NONE, False),
     ([ALL, NO_COUNCIL], ["no_contact"], {**NO_COUNCIL, "contact": False}, True),
 ]
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
 
 
 @pytest.mark.parametrize(("consents", "levels", "items", "kept"), CASES)

@@ -4,13 +4,13 @@ once per token, and never weaker than one already recorded."""
 import pytest
 from sqlmodel import Session, select
 
-from cohort import capture, withdrawal
+from cohort import withdrawal
 from cohort.access import participant_for
 from cohort.db import session_scope
 from cohort.errors import CohortError, Conflict, Forbidden, NotFound
 from cohort.models import AuditEvent, Withdrawal
 from cohort.scope import consent_scope
-from tests.consent_world import CONSENT, count_rows, make_world, token
+from tests.consent_world import count_rows, token
 
 CONSENTED = {  # CONSENT's tick boxes
     "link_mother_health": True,
@@ -19,20 +19,6 @@ CONSENTED = {  # CONSENT's tick boxes
     "contact": True,
 }
 NOTHING = dict.fromkeys(CONSENTED, False)
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    return make_world(engine, tmp_path / "keys")
-
-
-@pytest.fixture
-def enrolled(world):
-    with session_scope(world.engine) as s:
-        done = capture.record_answers(
-            s, world.keys, world.spec, CONSENT, user=world.midwife, token=token()
-        )
-    return done.result["study_id"]
 
 
 def withdraw(world, study_id, level, *, user=None, key=None):
