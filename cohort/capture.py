@@ -119,13 +119,20 @@ def _items(clean: Mapping[str, object]) -> dict[str, bool]:
     return dict.fromkeys(sorted(clean.get(ITEMS_FIELD, ())), True)
 
 
-def _identity(values: Mapping[str, object], today: date, gettext: Gettext) -> vault.IdentityFields:
+def _ethnicity(rest: Mapping[str, object]) -> str | None:
+    return str(rest.get("ethnicity") or "") or None
+
+
+def _identity(
+    values: Mapping[str, object], today: date, gettext: Gettext
+) -> tuple[vault.IdentityFields, str]:
+    """Who she is, for the vault, and her age band, for the consent rate."""
     born = date.fromisoformat(str(values["date_of_birth"]))
     try:
-        consent.age_band(born, today)
+        band = consent.age_band(born, today)
     except CohortError:
         raise InvalidAnswers({"date_of_birth": gettext(AGE_RANGE)}) from None
-    return vault.IdentityFields(
+    fields = vault.IdentityFields(
         nhs_number=str(values["nhs_number"]),
         given_name=str(values["given_name"]),
         family_name=str(values["family_name"]),
@@ -133,6 +140,7 @@ def _identity(values: Mapping[str, object], today: date, gettext: Gettext) -> va
         postcode=str(values["postcode"]),
         address=str(values.get("address") or "") or None,
     )
+    return fields, band
 
 
 def record_answers(
@@ -164,7 +172,7 @@ def record_answers(
     talk = conversation(spec, rest)
     site_id = user.site_id
     if rest["outcome"] == CONSENTED:
-        who = _identity(identity_values, today or date.today(), gettext)
+        who, band = _identity(identity_values, today or date.today(), gettext)
 
         def record() -> dict[str, object]:
             participant, row = consent.record_consent(
@@ -175,6 +183,7 @@ def record_answers(
                 identity=who,
                 items=_items(rest),
                 conversation=talk,
+                profile=consent.Profile(band, _ethnicity(rest)),
                 source=source,
             )
             return {"study_id": participant.study_id, "consent_id": row.id}
@@ -187,8 +196,7 @@ def record_answers(
                 site_id=site_id,
                 midwife=user,
                 conversation=talk,
-                age_band=str(rest["age_band"]),
-                ethnicity=str(rest.get("ethnicity") or "") or None,
+                profile=consent.Profile(str(rest["age_band"]), _ethnicity(rest)),
                 source=source,
             )
             return {"decline_id": decline.id}

@@ -34,6 +34,15 @@ class Conversation:
     leaflet_language: str | None = None
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Who she is in the consent-rate figures, coarse enough to identify no one: kept for a
+    consent and a decline alike, so the rate splits by age band and ethnicity."""
+
+    age_band: str | None  # None only on consents recorded before it was kept
+    ethnicity: str | None = None
+
+
 class AlreadyEnrolled(Conflict):
     """This NHS number is already in the cohort, as ``study_id`` of site ``site_id`` (plain
     values: they outlive the rolled-back transaction, for the page that shows her)."""
@@ -62,7 +71,11 @@ def age_band(date_of_birth: date, on: date) -> str:
 
 
 def consent_row(
-    participant: Participant, user: User, items: dict[str, bool], conversation: Conversation
+    participant: Participant,
+    user: User,
+    items: dict[str, bool],
+    conversation: Conversation,
+    profile: Profile,
 ) -> Consent:
     """A new consent row: an enrolment or an update of her scope, in the same shape."""
     return Consent(
@@ -75,6 +88,8 @@ def consent_row(
         interpreter_used=conversation.interpreter_used,
         leaflet_given=conversation.leaflet_given,
         leaflet_language=conversation.leaflet_language,
+        age_band=profile.age_band,
+        ethnicity=profile.ethnicity,
         items=items,
     )
 
@@ -97,6 +112,7 @@ def record_consent(
     identity: vault.IdentityFields,
     items: dict[str, bool],
     conversation: Conversation,
+    profile: Profile,
     source: str | None = None,
 ) -> tuple[Participant, Consent]:
     checked = check_items(items)
@@ -104,7 +120,7 @@ def record_consent(
     if existing is not None:
         raise AlreadyEnrolled(existing)
     participant = vault.enrol(session, keys, site_id, identity, actor=midwife.username)
-    row = consent_row(participant, midwife, checked, conversation)
+    row = consent_row(participant, midwife, checked, conversation, profile)
     session.add(row)
     session.flush()
     audit.record(
@@ -124,8 +140,7 @@ def record_decline(
     site_id: int,
     midwife: User,
     conversation: Conversation,
-    age_band: str,
-    ethnicity: str | None,
+    profile: Profile,
     source: str | None = None,
 ) -> Decline:
     """Only site, midwife, date, form, language, age band and (optionally) ethnicity."""
@@ -135,8 +150,8 @@ def record_decline(
         form_name=conversation.form_name,
         form_version=conversation.form_version,
         language=conversation.language,
-        age_band=age_band,
-        ethnicity=ethnicity,
+        age_band=profile.age_band,
+        ethnicity=profile.ethnicity,
     )
     session.add(decline)
     session.flush()

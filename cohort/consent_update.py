@@ -5,7 +5,7 @@ her site records one, in conversation with her."""
 from sqlmodel import Session
 
 from cohort import audit
-from cohort.consent import Conversation, consent_row, conversation_detail
+from cohort.consent import Conversation, Profile, consent_row, conversation_detail
 from cohort.consent_items import CONSENT_ITEMS, check_items
 from cohort.errors import Conflict, Forbidden
 from cohort.models import Consent, Participant, User
@@ -43,7 +43,8 @@ def update_consent(
     latest = latest_consent(session, participant.id)
     if latest is not None and latest.items == checked:
         raise Conflict(UNCHANGED, field="consent_items")
-    row = consent_row(participant, user, checked, conversation)
+    profile = Profile(latest.age_band, latest.ethnicity) if latest else Profile(None)
+    row = consent_row(participant, user, checked, conversation, profile)
     session.add(row)
     session.flush()
     audit.record(

@@ -101,15 +101,10 @@ def _answers(
         "interpreter_used": "1" if mother.interpreter_used else "0",
         "leaflet_given": "1",
         "leaflet_language": mother.language,
+        "ethnicity": ethnicities[mother.ethnicity],
     }
     if not consents:
-        band = consent.age_band(mother.date_of_birth, today)
-        return {
-            **talk,
-            "outcome": "0",
-            "age_band": band,
-            "ethnicity": ethnicities[mother.ethnicity],
-        }
+        return {**talk, "outcome": "0", "age_band": consent.age_band(mother.date_of_birth, today)}
     ticked = ["link_mother_health", "link_baby_health"]
     ticked += ["link_council"] if rng.random() < 0.9 else []
     ticked += ["contact"] if rng.random() < 0.75 else []

@@ -117,6 +117,10 @@ class Consent(SQLModel, table=True):
     interpreter_used: bool | None = None  # None: not asked (a discussion in English)
     leaflet_given: bool | None = None
     leaflet_language: str | None = Field(default=None, max_length=16)
+    # Her age band at enrolment and ethnicity, if she gave it: the consent rate's split, as
+    # on a decline; copied unchanged onto each later update of her consent.
+    age_band: str | None = Field(default=None, max_length=16)
+    ethnicity: str | None = Field(default=None, max_length=64)
     items: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = _ts(index=True)
 

@@ -71,6 +71,19 @@ def test_a_consent_enrols_her_in_the_vault_and_keeps_the_conversation(world):
     assert identity.date_of_birth == date(1995, 4, 2)
 
 
+def test_a_consent_keeps_her_age_band_and_ethnicity_for_the_consent_rate(world):
+    record(world, {**CONSENT, "ethnicity": "pakistani"})
+    with Session(world.engine) as s:
+        row = s.exec(select(Consent)).one()
+    assert (row.age_band, row.ethnicity) == ("30_34", "pakistani")  # born 1995-04-02
+
+
+def test_ethnicity_is_optional_for_a_consent(world):
+    record(world, CONSENT)
+    with Session(world.engine) as s:
+        assert s.exec(select(Consent)).one().ethnicity is None
+
+
 def test_no_identifier_is_stored_outside_the_vault(world):
     record(world, CONSENT)
     stored = _stored_values(world.engine)
@@ -224,6 +237,7 @@ def test_an_update_asks_only_the_conversation_and_the_tick_boxes(world):
     with Session(world.engine) as s:
         rows = s.exec(select(Consent).order_by(Consent.id)).all()
     assert [row.language for row in rows] == ["ur", "en"]
+    assert [(row.age_band, row.ethnicity) for row in rows] == [("30_34", None)] * 2
     assert rows[-1].items == {
         "link_mother_health": False,
         "link_baby_health": False,

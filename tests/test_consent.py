@@ -22,6 +22,7 @@ ALICE = IdentityFields(
     address="1 Example Street, Bradford",
 )
 ALL_ITEMS = dict.fromkeys(consent.CONSENT_ITEMS, True)
+PROFILE = consent.Profile(age_band="30_34", ethnicity="pakistani")
 TALK = consent.Conversation(
     form_name="babi_consent",
     form_version="1.0",
@@ -65,12 +66,14 @@ def test_consent_enrols_participant_with_items_form_and_language(world):
             identity=ALICE,
             items=items,
             conversation=TALK,
+            profile=PROFILE,
         )
     with Session(engine) as s:
         row = s.exec(select(Consent)).one()
         assert row.id == recorded.id and row.participant_id == p.id and row.items == items
         assert (row.form_name, row.form_version, row.language) == ("babi_consent", "1.0", "ur")
         assert (row.interpreter_used, row.leaflet_given, row.leaflet_language) == (True, True, "ur")
+        assert (row.age_band, row.ethnicity) == ("30_34", "pakistani")
         actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.seq))]
         assert actions == ["participant.enrol", "consent.record"]
         assert audit.verify(s).ok
@@ -78,7 +81,13 @@ def test_consent_enrols_participant_with_items_form_and_language(world):
 
 def test_a_second_consent_for_the_same_woman_names_her_and_changes_nothing(world):
     engine, keys, site, midwife = world
-    args = {"site_id": site.id, "midwife": midwife, "items": ALL_ITEMS, "conversation": TALK}
+    args = {
+        "site_id": site.id,
+        "midwife": midwife,
+        "items": ALL_ITEMS,
+        "conversation": TALK,
+        "profile": PROFILE,
+    }
     with session_scope(engine) as s:
         first, _ = consent.record_consent(s, keys, identity=ALICE, **args)
     same_woman = IdentityFields(**{**ALICE.__dict__, "nhs_number": "9434765919"})
@@ -109,6 +118,7 @@ def test_bad_consent_items_are_refused_before_anything_is_written(world, items, 
             identity=ALICE,
             items=items,
             conversation=TALK,
+            profile=PROFILE,
         )
     assert _count(engine, Participant) == _count(engine, Identity) == 0
 
@@ -120,8 +130,7 @@ def test_decline_keeps_only_the_denominator_fields(world):
             s,
             site_id=site.id,
             midwife=midwife,
-            age_band="25_29",
-            ethnicity="pakistani",
+            profile=consent.Profile(age_band="25_29", ethnicity="pakistani"),
             conversation=TALK,
         )
     assert _count(engine, Decline) == 1
