@@ -7,8 +7,8 @@ compiled by the set-up step (``make translations``); a missing catalog falls bac
 English, never to an error.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -57,6 +57,34 @@ LANGUAGES: dict[str, Language] = {
 }
 
 Gettext = Callable[[str], str]
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True, eq=False)
+class Message:
+    """A marked message and its values, translated only where it is shown: the catalogs
+    carry one msgid per shape of message (``row %(row)s: …``), never one per value, and
+    the same refusal reads in English on the CLI and the API and in the UI language on a
+    page. A value that is itself a ``Message`` is translated too."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def translated(self, gettext: Gettext) -> str:
+        text = gettext(self.template)
+        if not self.params:
+            return text
+        values = {
+            name: value.translated(gettext) if isinstance(value, Message) else value
+            for name, value in self.params.items()
+        }
+        return text % values
+
+    def __str__(self) -> str:
+        return self.translated(_as_written)
 
 
 def language(code: str | None) -> Language:

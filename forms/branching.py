@@ -18,6 +18,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from cohort.errors import CohortError
+from cohort.i18n import Message
+from forms.i18n import N_
 
 Answer = str | AbstractSet[str]
 
@@ -50,11 +52,18 @@ EQUALITIES = {
 }
 
 
-class BranchingError(CohortError):
-    """Logic that does not parse; ``position`` is the 1-based character it stopped at."""
+AT_CHARACTER = N_("at character %(position)s: %(problem)s")
 
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"at character {position}: {message}")
+
+class BranchingError(CohortError):
+    """Logic that does not parse; ``position`` is the 1-based character it stopped at and
+    ``text`` the message, for showing in the reader's language."""
+
+    def __init__(self, position: int, template: str, /, **params: object) -> None:
+        self.text = Message(
+            AT_CHARACTER, {"position": position, "problem": Message(template, params)}
+        )
+        super().__init__(str(self.text))
         self.position = position
 
 
@@ -122,15 +131,17 @@ def _unreadable(text: str, at: int) -> BranchingError:
     char = text[at]
     if char == "[":
         return BranchingError(
-            "malformed field reference: write [field_name] or [field_name(code)] "
-            "with a lowercase field name",
             at + 1,
+            N_(
+                "malformed field reference: write [field_name] or [field_name(code)] "
+                "with a lowercase field name"
+            ),
         )
     if char in "'\"":
-        return BranchingError(f"text starting here has no closing {char}", at + 1)
+        return BranchingError(at + 1, N_("text starting here has no closing %(quote)s"), quote=char)
     if char.isdigit() or char == "-":
-        return BranchingError("malformed number: write it like 3, -1 or 2.5", at + 1)
-    return BranchingError(f"unexpected {quote(char)}", at + 1)
+        return BranchingError(at + 1, N_("malformed number: write it like 3, -1 or 2.5"))
+    return BranchingError(at + 1, N_("unexpected %(text)s"), text=quote(char))
 
 
 def _match(text: str, at: int) -> tuple[str, re.Match]:
@@ -148,7 +159,9 @@ def _tokenize(text: str) -> list[_Token]:
         word = match[0]
         if kind == "word" and word.lower() not in JOINERS:
             raise BranchingError(
-                f"unknown word {quote(word)}: join conditions with 'and' or 'or'", at + 1
+                at + 1,
+                N_("unknown word %(word)s: join conditions with 'and' or 'or'"),
+                word=quote(word),
             )
         if kind != "space":
             value = _operand(kind, match)
@@ -196,18 +209,29 @@ class _Parser:
         if opening is None:
             return self.comparison()
         if depth >= MAX_DEPTH:
-            raise BranchingError(f"more than {MAX_DEPTH} levels of parentheses", opening.at)
+            raise BranchingError(
+                opening.at, N_("more than %(depth)s levels of parentheses"), depth=MAX_DEPTH
+            )
         inner = self.any_of(depth + 1)
         if not self.take("paren", ")"):
             raise BranchingError(
-                f"missing ')' to close the '(' opened at character {opening.at}", self.where()
+                self.where(),
+                N_("missing ')' to close the '(' opened at character %(opened)s"),
+                opened=opening.at,
             )
         return inner
 
-    def operand(self, after: str = "") -> Operand:
+    def operand(self, operator: str = "") -> Operand:
+        """The next operand; ``operator`` is the one it follows, if any, for the message."""
         token = self.peek()
         if token is None or token.value is None:
-            raise BranchingError(f"expected a [field], 'text' or number{after}", self.where())
+            if operator:
+                raise BranchingError(
+                    self.where(),
+                    N_("expected a [field], 'text' or number after %(operator)s"),
+                    operator=operator,
+                )
+            raise BranchingError(self.where(), N_("expected a [field], 'text' or number"))
         self.i += 1
         return token.value
 
@@ -216,18 +240,22 @@ class _Parser:
         op = self.take("op")
         if op is None:
             raise BranchingError(
-                f"expected an operator such as = or <> after {_shown(left)}", self.where()
+                self.where(),
+                N_("expected an operator such as = or <> after %(operand)s"),
+                operand=_shown(left),
             )
-        return Comparison(op.text, left, self.operand(f" after {op.text}"))
+        return Comparison(op.text, left, self.operand(op.text))
 
     def parse(self) -> "Expr":
         if not self.tokens:
-            raise BranchingError("the logic is empty", 1)
+            raise BranchingError(1, N_("the logic is empty"))
         expr = self.any_of(0)
         extra = self.peek()
         if extra is not None:
             raise BranchingError(
-                f"expected 'and', 'or' or the end, not {quote(extra.text)}", extra.at
+                extra.at,
+                N_("expected 'and', 'or' or the end, not %(text)s"),
+                text=quote(extra.text),
             )
         return expr
 

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cohort.errors import CohortError
+from cohort.i18n import Gettext, Message
 from forms import branching
 from forms.branching import BranchingError, Comparison, FieldRef, Literal, quote
+from forms.i18n import N_
 from forms.spec import CHOICE_TYPES, FIELD_TYPES, FIXED_CHOICES, Choice, FieldSpec, FormSpec
 from forms.validation import RULES, Invalid, check
 
@@ -69,30 +71,55 @@ RESERVED_NAMES = frozenset(
 )
 
 
+# Where a problem is, by what is known of it: (has a row, has a column) -> message shape.
+WHERE = {
+    (True, True): N_('row %(row)s, column "%(column)s": %(problem)s'),
+    (True, False): N_("row %(row)s: %(problem)s"),
+    (False, True): N_('column "%(column)s": %(problem)s'),
+    (False, False): "%(problem)s",
+}
+AND_MORE = N_("%(problem)s (and %(more)s more)")
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int | None  # None: the file as a whole
     column: str | None
-    message: str
+    text: Message  # English as ``message``, or in any language as ``translated``
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    def located(self) -> Message:
+        where = WHERE[(bool(self.row), bool(self.column))]
+        return Message(where, {"row": self.row, "column": self.column, "problem": self.text})
+
+    def translated(self, gettext: Gettext) -> str:
+        return self.located().translated(gettext)
 
     def __str__(self) -> str:
-        where = [f"row {self.row}"] if self.row else []
-        where += [f'column "{self.column}"'] if self.column else []
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return str(self.located())
 
 
 class DictionaryError(CohortError):
-    """A dictionary refused; ``problems`` lists every problem, the message the first."""
+    """A dictionary refused; ``problems`` lists every problem, the message the first (in
+    English; ``translated`` gives it in the reader's language)."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         more = len(self.problems) - 1
-        super().__init__(str(self.problems[0]) + (f" (and {more} more)" if more else ""))
+        first = self.problems[0].located()
+        self.text = Message(AND_MORE, {"problem": first, "more": more}) if more else first
+        super().__init__(str(self.text))
+
+    def translated(self, gettext: Gettext) -> str:
+        return self.text.translated(gettext)
 
 
-def _refusal(message: str, row: int | None = None) -> DictionaryError:
+def _refusal(row: int | None, template: str, **params: object) -> DictionaryError:
     """A problem that stops the reading: the dictionary is refused on it alone."""
-    return DictionaryError([Problem(row, None, message)])
+    return DictionaryError([Problem(row, None, Message(template, params))])
 
 
 def decode(data: bytes) -> str:
@@ -102,8 +129,13 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise _refusal(
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}): "
-            'save it from Excel as "CSV UTF-8" and try again'
+            None,
+            N_(
+                "the file is not UTF-8 text (byte %(byte)s on line %(line)s): "
+                'save it from Excel as "CSV UTF-8" and try again'
+            ),
+            byte=f"0x{data[exc.start]:02X}",
+            line=line,
         ) from None
 
 
@@ -117,9 +149,11 @@ class _Row:
     def __getitem__(self, column: str) -> str:
         return self.cells.get(column, "")
 
-    def fail(self, column: str | None, message: str) -> None:
+    def fail(self, column: str | None, problem: str | Message, **params: object) -> None:
+        """Note a problem in ``column``: a marked template and its values, or a message."""
         header = self.headers.get(column, HEADERS.get(column)) if column else None
-        self.problems.append(Problem(self.number, header, message))
+        text = problem if isinstance(problem, Message) else Message(problem, params)
+        self.problems.append(Problem(self.number, header, text))
 
 
 def _read_header(cells: list[str]) -> dict[str, str]:
@@ -128,18 +162,23 @@ def _read_header(cells: list[str]) -> dict[str, str]:
     while cells and not cells[-1].strip():
         cells = cells[:-1]
     if len(cells) == 1 and any(sep in cells[0] for sep in ";\t"):
-        raise _refusal("the header is a single cell: save the file with commas between columns", 1)
+        raise _refusal(
+            1, N_("the header is a single cell: save the file with commas between columns")
+        )
     for cell in cells:
         key = _BY_HEADER.get(cell.strip().lower())
         if key is None:
-            problems.append(Problem(1, cell, "unknown column: use REDCap's column headers"))
+            problems.append(
+                Problem(1, cell, Message(N_("unknown column: use REDCap's column headers")))
+            )
         elif key in headers:
-            problems.append(Problem(1, cell, "this column appears twice"))
+            problems.append(Problem(1, cell, Message(N_("this column appears twice"))))
         else:
             headers[key] = cell.strip()
     for key in REQUIRED_COLUMNS:
         if key not in headers:
-            problems.append(Problem(1, None, f'missing column "{HEADERS[key]}"'))
+            missing = Message(N_('missing column "%(column)s"'), {"column": HEADERS[key]})
+            problems.append(Problem(1, None, missing))
     if problems:
         raise DictionaryError(problems)
     return headers
@@ -150,13 +189,18 @@ def _records(text: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise _refusal(f"line {reader.line_num} is not valid CSV: {exc}") from None
+        raise _refusal(
+            None,
+            N_("line %(line)s is not valid CSV: %(reason)s"),
+            line=reader.line_num,
+            reason=exc,
+        ) from None
 
 
 def _rows(text: str, problems: list[Problem]) -> list[_Row]:
     records = _records(text)
     if not records or not any(cell.strip() for cell in records[0]):
-        raise _refusal("the file is empty: a dictionary starts with REDCap's header row")
+        raise _refusal(None, N_("the file is empty: a dictionary starts with REDCap's header row"))
     headers = _read_header(records[0])
     keys = list(headers)
     rows = []
@@ -167,27 +211,44 @@ def _rows(text: str, problems: list[Problem]) -> list[_Row]:
             number, dict(zip(keys, (c.strip() for c in cells), strict=False)), headers, problems
         )
         if any(cell.strip() for cell in cells[len(keys) :]):
-            row.fail(None, f"has {len(cells)} cells but the header has {len(keys)} columns")
+            row.fail(
+                None,
+                N_("has %(cells)s cells but the header has %(columns)s columns"),
+                cells=len(cells),
+                columns=len(keys),
+            )
         rows.append(row)
     if not rows:
-        raise _refusal("the dictionary has no fields: add one row per field")
+        raise _refusal(None, N_("the dictionary has no fields: add one row per field"))
     return rows
 
 
 def _field_name(row: _Row) -> str:
     name = row["field_name"]
     if not name:
-        row.fail("field_name", "is empty: every field needs a name")
+        row.fail("field_name", N_("is empty: every field needs a name"))
     elif len(name) > MAX_FIELD_NAME:
-        row.fail("field_name", f"{quote(name)} is longer than {MAX_FIELD_NAME} characters")
+        row.fail(
+            "field_name",
+            N_("%(name)s is longer than %(max)s characters"),
+            name=quote(name),
+            max=MAX_FIELD_NAME,
+        )
     elif not FIELD_NAME.fullmatch(name):
         row.fail(
             "field_name",
-            f"{quote(name)} may hold only lowercase letters, digits and underscores, "
-            "and must start with a letter",
+            N_(
+                "%(name)s may hold only lowercase letters, digits and underscores, "
+                "and must start with a letter"
+            ),
+            name=quote(name),
         )
     elif name in RESERVED_NAMES:
-        row.fail("field_name", f"{quote(name)} is reserved by the form engine: choose another")
+        row.fail(
+            "field_name",
+            N_("%(name)s is reserved by the form engine: choose another"),
+            name=quote(name),
+        )
     return name
 
 
@@ -196,7 +257,9 @@ def _field_type(row: _Row) -> str | None:
     if field_type not in FIELD_TYPES:
         row.fail(
             "field_type",
-            f"unknown field type {quote(row['field_type'])}: use one of {', '.join(FIELD_TYPES)}",
+            N_("unknown field type %(type)s: use one of %(types)s"),
+            type=quote(row["field_type"]),
+            types=", ".join(FIELD_TYPES),
         )
         return None
     return field_type
@@ -209,16 +272,25 @@ def _choice_list(row: _Row, text: str, field_type: str) -> tuple[Choice, ...]:
         if not comma or not code or not label:
             row.fail(
                 "select_choices_or_calculations",
-                f"choice {position} ({quote(part.strip())}) needs a code and a label, like "
-                '"1, Yes | 2, No"',
+                N_(
+                    "choice %(position)s (%(choice)s) needs a code and a label, "
+                    'like "1, Yes | 2, No"'
+                ),
+                position=position,
+                choice=quote(part.strip()),
             )
         elif not CHOICE_CODE.fullmatch(code):
             row.fail(
                 "select_choices_or_calculations",
-                f"choice code {quote(code)} may hold only letters, digits and underscores",
+                N_("choice code %(code)s may hold only letters, digits and underscores"),
+                code=quote(code),
             )
         elif code in choices or (field_type == "checkbox" and _clash(code, choices)):
-            row.fail("select_choices_or_calculations", f"choice code {quote(code)} is used twice")
+            row.fail(
+                "select_choices_or_calculations",
+                N_("choice code %(code)s is used twice"),
+                code=quote(code),
+            )
         else:
             choices[code] = Choice(code, label)
     return tuple(choices.values())
@@ -233,19 +305,26 @@ def _choices(row: _Row, field_type: str) -> tuple[Choice, ...]:
     text = row["select_choices_or_calculations"]
     if field_type in FIXED_CHOICES:
         if text:
-            row.fail("select_choices_or_calculations", f"{field_type} fields have fixed choices")
+            row.fail(
+                "select_choices_or_calculations",
+                N_("%(type)s fields have fixed choices"),
+                type=field_type,
+            )
         return tuple(Choice(code, label) for code, label in FIXED_CHOICES[field_type])
     if field_type not in CHOICE_TYPES:
         if text:
             row.fail(
                 "select_choices_or_calculations",
-                f"a {field_type} field takes no choices (only {', '.join(CHOICE_TYPES)} do)",
+                N_("a %(type)s field takes no choices (only %(types)s do)"),
+                type=field_type,
+                types=", ".join(CHOICE_TYPES),
             )
         return ()
     if not text:
         row.fail(
             "select_choices_or_calculations",
-            f'a {field_type} field needs choices, like "1, Yes | 2, No"',
+            N_('a %(type)s field needs choices, like "1, Yes | 2, No"'),
+            type=field_type,
         )
         return ()
     return _choice_list(row, text, field_type)
@@ -258,7 +337,12 @@ def _bound(row: _Row, column: str, validation: str) -> str:
     try:
         return check(validation, raw)
     except Invalid:
-        row.fail(column, f"{quote(raw)} is not a valid {validation} value")
+        row.fail(
+            column,
+            N_("%(value)s is not a valid %(validation)s value"),
+            value=quote(raw),
+            validation=validation,
+        )
         return ""
 
 
@@ -267,31 +351,47 @@ def _validation(row: _Row, field_type: str) -> tuple[str, str, str]:
     has_bounds = bool(row["text_validation_min"] or row["text_validation_max"])
     column = "text_validation_type_or_show_slider_number"
     if validation and field_type != "text":
-        row.fail(column, f"a {field_type} field takes no validation (only text fields do)")
+        row.fail(
+            column,
+            N_("a %(type)s field takes no validation (only text fields do)"),
+            type=field_type,
+        )
         return "", "", ""
     if validation and validation not in RULES:
-        row.fail(column, f"unknown validation {quote(validation)}: use one of {', '.join(RULES)}")
+        row.fail(
+            column,
+            N_("unknown validation %(validation)s: use one of %(validations)s"),
+            validation=quote(validation),
+            validations=", ".join(RULES),
+        )
         return "", "", ""
     if has_bounds and (not validation or RULES[validation].order is None):
         ordered = ", ".join(name for name, rule in RULES.items() if rule.order)
         row.fail(
-            "text_validation_min", f"only the {ordered} validations take a minimum and maximum"
+            "text_validation_min",
+            N_("only the %(validations)s validations take a minimum and maximum"),
+            validations=ordered,
         )
         return validation, "", ""
     minimum = _bound(row, "text_validation_min", validation)
     maximum = _bound(row, "text_validation_max", validation)
     order = RULES[validation].order if validation else None
     if order and minimum and maximum and order(minimum) > order(maximum):
-        row.fail("text_validation_max", f"the maximum {maximum} is below the minimum {minimum}")
+        row.fail(
+            "text_validation_max",
+            N_("the maximum %(max)s is below the minimum %(min)s"),
+            max=maximum,
+            min=minimum,
+        )
     return validation, minimum, maximum
 
 
 def _flag(row: _Row, column: str, field_type: str | None) -> bool:
     value = row[column].lower()
     if value not in ("", "y", "n"):
-        row.fail(column, f'{quote(row[column])} should be "y" or empty')
+        row.fail(column, N_('%(value)s should be "y" or empty'), value=quote(row[column]))
     elif value == "y" and field_type == "descriptive":
-        row.fail(column, "a descriptive field takes no answer: leave this empty")
+        row.fail(column, N_("a descriptive field takes no answer: leave this empty"))
     return value == "y"
 
 
@@ -302,7 +402,7 @@ def _logic(row: _Row) -> branching.Expr | None:
     try:
         return branching.parse(text)
     except BranchingError as exc:
-        row.fail("branching_logic", exc.message)
+        row.fail("branching_logic", exc.text)
         return None
 
 
@@ -311,7 +411,7 @@ def _field(row: _Row) -> FieldSpec | None:
     name = _field_name(row)
     field_type = _field_type(row)
     if not row["field_label"]:
-        row.fail("field_label", "is empty: every field needs a label")
+        row.fail("field_label", N_("is empty: every field needs a label"))
     identifier = _flag(row, "identifier", field_type)
     required = _flag(row, "required_field", field_type)
     logic = _logic(row)
@@ -344,15 +444,23 @@ def _form_name(rows: list[_Row]) -> str:
     if not FORM_NAME.fullmatch(name):
         rows[0].fail(
             "form_name",
-            f"{quote(name)} may hold only lowercase letters, digits and underscores, start "
-            "with a letter and be at most 64 characters long",
+            N_(
+                "%(name)s may hold only lowercase letters, digits and underscores, start "
+                "with a letter and be at most 64 characters long"
+            ),
+            name=quote(name),
         )
     for row in rows[1:]:
         if row["form_name"] != name:
             row.fail(
                 "form_name",
-                f"{quote(row['form_name'])} differs from {quote(name)} on row {rows[0].number}: "
-                "give each instrument its own dictionary",
+                N_(
+                    "%(name)s differs from %(first)s on row %(row)s: "
+                    "give each instrument its own dictionary"
+                ),
+                name=quote(row["form_name"]),
+                first=quote(name),
+                row=rows[0].number,
             )
     return name
 
@@ -362,23 +470,43 @@ def _unique_names(rows: list[_Row]) -> None:
     for row in rows:
         name = row["field_name"]
         if name in first_row:
-            row.fail("field_name", f"{quote(name)} is already the name of row {first_row[name]}")
+            row.fail(
+                "field_name",
+                N_("%(name)s is already the name of row %(row)s"),
+                name=quote(name),
+                row=first_row[name],
+            )
         first_row.setdefault(name, row.number)
 
 
-def _reference_problem(ref: FieldRef, fields: dict[str, FieldSpec], names: set[str]) -> str | None:
+def _reference_problem(
+    ref: FieldRef, fields: dict[str, FieldSpec], names: set[str]
+) -> Message | None:
     target = fields.get(ref.name)
     if target is None:  # a field whose own row has problems is reported there
-        return None if ref.name in names else f"{ref} is not a field of this form"
-    if not target.takes_answer:
-        return f"{ref} is a descriptive field, which has no answer"
-    if target.type == "checkbox" and ref.code is None:
-        return f"{ref} is a checkbox: name one of its choices, like [{ref.name}({target.codes[0]})]"
-    if target.type != "checkbox" and ref.code is not None:
-        return f"{ref} names a choice, but [{ref.name}] is not a checkbox field"
-    if ref.code is not None and ref.code not in target.codes:
         return (
-            f"[{ref.name}] has no choice {quote(ref.code)}: its codes are {', '.join(target.codes)}"
+            None
+            if ref.name in names
+            else Message(N_("%(ref)s is not a field of this form"), {"ref": ref})
+        )
+    field = f"[{ref.name}]"
+    if not target.takes_answer:
+        return Message(N_("%(ref)s is a descriptive field, which has no answer"), {"ref": ref})
+    if target.type == "checkbox" and ref.code is None:
+        example = f"[{ref.name}({target.codes[0]})]"
+        return Message(
+            N_("%(ref)s is a checkbox: name one of its choices, like %(example)s"),
+            {"ref": ref, "example": example},
+        )
+    if target.type != "checkbox" and ref.code is not None:
+        return Message(
+            N_("%(ref)s names a choice, but %(field)s is not a checkbox field"),
+            {"ref": ref, "field": field},
+        )
+    if ref.code is not None and ref.code not in target.codes:
+        return Message(
+            N_("%(field)s has no choice %(code)s: its codes are %(codes)s"),
+            {"field": field, "code": quote(ref.code), "codes": ", ".join(target.codes)},
         )
     return None
 
@@ -391,7 +519,7 @@ def _possible_values(ref: FieldRef, fields: dict[str, FieldSpec]) -> tuple[str, 
     return (*target.codes, "") if target.choices else None
 
 
-def _never_true(comparison: Comparison, fields: dict[str, FieldSpec]) -> str | None:
+def _never_true(comparison: Comparison, fields: dict[str, FieldSpec]) -> Message | None:
     """An equality between a choice field and a value it can never take: surely a typo."""
     if comparison.op not in branching.EQUALITIES:
         return None
@@ -403,13 +531,16 @@ def _never_true(comparison: Comparison, fields: dict[str, FieldSpec]) -> str | N
                 branching.evaluate(Comparison("=", other, Literal(value)), {}) for value in possible
             ):
                 can_be = ", ".join(quote(value) for value in possible if value)
-                return f"{ref} is never {quote(other.value)}: it can be {can_be}"
+                return Message(
+                    N_("%(ref)s is never %(value)s: it can be %(values)s"),
+                    {"ref": ref, "value": quote(other.value), "values": can_be},
+                )
     return None
 
 
 def _logic_problems(
     logic: branching.Expr, fields: dict[str, FieldSpec], names: set[str]
-) -> list[str]:
+) -> list[Message]:
     comparisons = list(branching.comparisons(logic))
     refs = [
         operand
@@ -420,7 +551,7 @@ def _logic_problems(
     problems = [_reference_problem(ref, fields, names) for ref in refs]
     if not any(problems) and all(ref.name in fields for ref in refs):
         problems = [_never_true(comparison, fields) for comparison in comparisons]
-    return [problem for problem in dict.fromkeys(problems) if problem]
+    return list({str(problem): problem for problem in problems if problem}.values())
 
 
 def _check_references(rows: dict[str, _Row], fields: dict[str, FieldSpec]) -> None:
@@ -439,7 +570,8 @@ def _check_cycles(rows: dict[str, _Row], fields: dict[str, FieldSpec]) -> None:
             cycle = [*path[path.index(name) :], name]
             rows[name].fail(
                 "branching_logic",
-                "branching logic goes round in a circle: " + " → ".join(f"[{n}]" for n in cycle),
+                N_("branching logic goes round in a circle: %(cycle)s"),
+                cycle=" → ".join(f"[{n}]" for n in cycle),
             )
             return
         if name in done:
