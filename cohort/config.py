@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     session_max_age_s: int = 8 * 3600
     login_max_failures: int = 5
     login_lockout_s: int = 15 * 60
+    # Statistical disclosure control (cohort.research.disclosure): counts at or below the
+    # threshold are suppressed, the rest rounded to the nearest multiple.
+    sdc_threshold: int = 7
+    sdc_rounding: int = 5
     # Installed by `make frontend`; pages work (unstyled) without them.
     frontend_dir: Path = Path(".frontend/node_modules/nhsuk-frontend/dist")
     swagger_ui_dir: Path = Path(".frontend/node_modules/swagger-ui-dist")

@@ -1,0 +1,67 @@
+"""Statistical disclosure control: the one rule every published count passes through.
+
+Primary suppression hides counts at or below ``threshold``. Secondary suppression then
+hides more cells until no suppressed cell can be worked back from a published total: in
+every row or column that adds up to a total, a lone suppressed cell takes the smallest
+other cell with it. Every count still shown is rounded to the nearest ``rounding``. A
+rate built on a suppressed count is withheld (``rate`` returns None).
+"""
+
+Grid = list[list[int]]
+Protected = list[list[int | None]]
+
+
+def round_to(count: int, base: int) -> int:
+    """Nearest multiple of ``base``, halves rounded up (12.5 -> 15), as integers."""
+    return (count + base // 2) // base * base
+
+
+def _relations(grid: Grid, row_totals: bool, column_totals: bool) -> list[list[tuple[int, int]]]:
+    """The cell groups that add up to a published total, each including that total."""
+    rows, cols = len(grid), len(grid[0]) if grid else 0
+    found = [[(r, c) for c in range(cols)] for r in range(rows)] if row_totals else []
+    if column_totals:
+        found += [[(r, c) for r in range(rows)] for c in range(cols)]
+    return found
+
+
+def _secondary(grid: Grid, hidden: set[tuple[int, int]], relations) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for cells in relations:
+            if sum(cell in hidden for cell in cells) == 1:
+                shown = [cell for cell in cells if cell not in hidden]
+                if shown:
+                    hidden.add(min(shown, key=lambda rc: (grid[rc[0]][rc[1]], rc)))
+                    changed = True
+
+
+def protect(
+    grid: Grid,
+    *,
+    threshold: int,
+    rounding: int,
+    row_totals: bool = False,
+    column_totals: bool = False,
+) -> Protected:
+    """The grid as it may be published: None where suppressed, other counts rounded.
+
+    ``row_totals``: the last cell of each row is the sum of the others; ``column_totals``:
+    the last row is the sum of the rows above."""
+    hidden = {
+        (r, c) for r, row in enumerate(grid) for c, count in enumerate(row) if count <= threshold
+    }
+    _secondary(grid, hidden, _relations(grid, row_totals, column_totals))
+    return [
+        [None if (r, c) in hidden else round_to(count, rounding) for c, count in enumerate(row)]
+        for r, row in enumerate(grid)
+    ]
+
+
+def rate(numerator: int | None, denominator: int | None) -> float | None:
+    """numerator / denominator, withheld (None) when either is suppressed or the
+    denominator is zero."""
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator

@@ -1,0 +1,64 @@
+"""The disclosure rule, as a table of cases: what a published table may show."""
+
+import pytest
+
+from cohort.research.disclosure import protect, rate, round_to
+
+RULE = {"threshold": 7, "rounding": 5}
+X = None  # suppressed
+
+
+@pytest.mark.parametrize(
+    ("count", "rounded"),
+    [(0, 0), (8, 10), (12, 10), (13, 15), (17, 15), (18, 20), (100, 100)],
+)
+def test_counts_round_to_the_nearest_five(count, rounded):
+    assert round_to(count, 5) == rounded
+
+
+@pytest.mark.parametrize(
+    ("grid", "totals", "published"),
+    [
+        # Counts of 7 or fewer are suppressed, 8 and more rounded.
+        ([[0], [1], [7], [8], [82]], {}, [[X], [X], [X], [10], [80]]),
+        # A row adding up to its total: the lone small cell takes the next smallest with it,
+        # or consented = approached - declined would give it back.
+        ([[3, 50, 53]], {"row_totals": True}, [[X, X, 55]]),
+        # Both cells of a row small: both go, and so does the total (it is small too).
+        ([[2, 3, 5]], {"row_totals": True}, [[X, X, X]]),
+        # A column with a total row: a lone small cell takes the smallest other row.
+        ([[40], [5], [20], [65]], {"column_totals": True}, [[40], [X], [X], [65]]),
+        # Two small cells in one column already protect each other.
+        ([[40], [5], [6], [51]], {"column_totals": True}, [[40], [X], [X], [50]]),
+        # Rows and columns together: hiding a second cell in a row can leave its column
+        # with a lone suppressed cell, so suppression carries on until none is alone.
+        (
+            [[3, 30, 33], [40, 50, 90], [43, 80, 123]],
+            {"row_totals": True, "column_totals": True},
+            [[X, X, 35], [X, X, 90], [45, 80, 125]],
+        ),
+        # No totals: only the primary rule applies.
+        ([[3, 30, 33]], {}, [[X, 30, 35]]),
+    ],
+)
+def test_suppression_and_rounding(grid, totals, published):
+    assert protect(grid, **RULE, **totals) == published
+
+
+def test_no_suppressed_cell_is_alone_in_any_published_sum():
+    grid = [[1, 9, 12, 22], [8, 30, 2, 40], [25, 26, 27, 78], [34, 65, 41, 140]]
+    published = protect(grid, **RULE, row_totals=True, column_totals=True)
+    lines = [*published, *zip(*published, strict=True)]
+    assert all(sum(cell is None for cell in line) != 1 for line in lines)
+
+
+def test_thresholds_come_from_the_caller():
+    assert protect([[2], [3], [16]], threshold=2, rounding=10) == [[X], [0], [20]]
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [(80, 100, 0.8), (X, 100, None), (80, X, None), (0, 0, None), (0, 10, 0.0)],
+)
+def test_a_rate_is_withheld_when_its_counts_are(numerator, denominator, expected):
+    assert rate(numerator, denominator) == expected
