@@ -196,3 +196,77 @@ class Instrument(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     published_at: datetime = _ts()
     published_by: str = Field(max_length=64)
+
+
+# Linkage: runs of partner files, the clerical review queue, children's study IDs and
+# per-source locks. Nothing here identifies anyone: record keys and child indexes are
+# keyed hashes, and the reviewer's side-by-side comparison is a vault ciphertext.
+
+RUN_OUTCOMES = ("running", "succeeded", "quarantined", "failed", "skipped_duplicate")
+CLERICAL_DECISIONS = ("pending", "accepted", "rejected")
+
+
+class LinkageRun(SQLModel, table=True):
+    """One partner file taken through the pipeline (or refused, or skipped as seen)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    file_name: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64, index=True)
+    started_at: datetime = _ts(index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    outcome: str = Field(default="running", max_length=32, index=True)
+    rows_read: int = 0
+    rows_rejected: int = 0
+    # [{"row": n, "reason": "..."}]: reasons name the column and the rule, never a value.
+    rejections: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    matched: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    match_rate: float | None = None
+    consent_filtered: int = 0
+    clerical_queued: int = 0
+    rows_written: int = 0
+    model_version: str | None = Field(default=None, max_length=64)
+    stage: str = Field(default="queued", max_length=32)
+    percent: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class ClericalPair(SQLModel, table=True):
+    """A grey-zone match waiting for a data manager: accept or reject."""
+
+    __table_args__ = (UniqueConstraint("run_id", "record_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="linkagerun.id", index=True)
+    source: str = Field(max_length=64, index=True)
+    record_key: str = Field(max_length=64)  # keyed hash of the partner's record id
+    study_id: str = Field(max_length=16)  # the candidate (a mother's, for child sources)
+    probability: float
+    # Vault ciphertext of the standardised identifiers side by side (identity zone).
+    comparison: str = Field(sa_type=Text)
+    # Child sources: which child the record is, as ``ChildParticipant`` keys it.
+    child_nhs_index: str | None = Field(default=None, max_length=64)
+    child_birth_key: str | None = Field(default=None, max_length=64)
+    decision: str = Field(default="pending", max_length=16, index=True)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ChildParticipant(SQLModel, table=True):
+    """A cohort mother's child, met in a child source: a study ID of its own, tied to hers,
+    kept across sources. Found by the blind index of its NHS number or, without one, by a
+    keyed hash of its mother, birthday and sex."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: str = Field(unique=True, index=True, max_length=16)
+    mother_id: int = Field(foreign_key="participant.id", index=True)
+    nhs_index: str | None = Field(default=None, unique=True, index=True, max_length=64)
+    birth_key: str = Field(index=True, max_length=64)
+    created_at: datetime = _ts()
+
+
+class LinkageLock(SQLModel, table=True):
+    """Held while a source runs (SQLite; PostgreSQL also takes an advisory lock)."""
+
+    source: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)  # host:pid, so a dead holder's lock can be freed
+    acquired_at: datetime = _ts()
