@@ -1,65 +1,81 @@
-"""What a refusal or a failure looks like: a page for people, ``{"detail", "field"}`` JSON
-under ``/api/``. No traceback or internal detail ever leaves; failures are logged here."""
+"""What a refusal or a failure looks like: a page for people, in their UI language, and
+``{"detail", "field"}`` JSON under ``/api/`` (in English, for programs). No traceback or
+internal detail ever leaves; failures are logged here."""
 
 import logging
+from html import escape
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from cohort import i18n
 from cohort.errors import CohortError
-from cohort.web.pages import SERVICE_NAME, render
+from cohort.i18n import Message
+from cohort.web import ui_language
+from cohort.web.pages import SERVICE_NAME, error_text, render
 from cohort.web.security import security_headers
+from forms.i18n import N_
 
 API_PREFIX = "/api/"
 log = logging.getLogger("cohort.web")
 
+A_PROBLEM = N_("There is a problem")
 TITLES = {
-    400: "There is a problem",
-    401: "Sign in",
-    403: "You cannot use this page",
-    404: "Page not found",
-    405: "That action is not available here",
-    409: "There is a problem",
-    422: "There is a problem",
+    401: N_("Sign in"),
+    403: N_("You cannot use this page"),
+    404: N_("Page not found"),
+    405: N_("That action is not available here"),
 }
 HTTP_MESSAGES = {
-    404: "if you typed the web address, check it is correct",
-    405: "this address does not accept that kind of request",
+    404: N_("if you typed the web address, check it is correct"),
+    405: N_("this address does not accept that kind of request"),
 }
-SERVER_ERROR_PAGE = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Sorry, there is a problem - {SERVICE_NAME}</title></head>
-<body><main><h1>Sorry, there is a problem with the service</h1>
-<p>Try again later. Nothing you were doing has been saved unless you saw it confirmed.</p>
-<p><a href="/">Go to the home page</a></p></main></body></html>"""
+NOT_VALID = N_("%(field)s: %(reason)s")
+# The last-resort page is plain HTML, so it shows even when page rendering is what failed.
+SERVER_ERROR_TITLE = N_("Sorry, there is a problem with the service")
+SERVER_ERROR_TEXT = N_(
+    "Try again later. Nothing you were doing has been saved unless you saw it confirmed."
+)
+GO_HOME = N_("Go to the home page")
+SERVER_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
+<title>{title} - {service}</title></head>
+<body><main><h1>{title}</h1>
+<p>{text}</p>
+<p><a href="/">{home}</a></p></main></body></html>"""
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
-def problem(request: Request, status: int, message: str, field: str | None = None) -> Response:
+def problem(
+    request: Request, status: int, message: str | Message, field: str | None = None
+) -> Response:
+    """The refusal as JSON (English) for the API, else as a page in the UI language."""
     if _is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"detail": message, "field": field}, status, headers=headers)
+        return JSONResponse({"detail": str(message), "field": field}, status, headers=headers)
+    gettext = i18n.gettext(ui_language.current(request))
+    text = message.translated(gettext) if isinstance(message, Message) else gettext(message)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return render(request, "login.html", status_code=401, notice=message, next=target)
+        return render(request, "login.html", status_code=401, notice=text, next=target)
     return render(
         request,
         "error.html",
         status_code=status,
-        title=TITLES.get(status, "There is a problem"),
-        message=message,
+        title=gettext(TITLES.get(status, A_PROBLEM)),
+        message=text,
     )
 
 
 async def _cohort_error(request: Request, exc: CohortError) -> Response:
     if exc.status_code >= 500:
         log.error("refused with %s: %s", type(exc).__name__, exc.message)
-    return problem(request, exc.status_code, exc.message, exc.field)
+    return problem(request, exc.status_code, error_text(exc), exc.field)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -68,10 +84,26 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """Pydantic says what is wrong in English: the API passes it on; a page names the
+    field and shows it as written (such requests come from altered addresses or forms)."""
     first = exc.errors()[0] if exc.errors() else {}
     field = str(first.get("loc", ("", "input"))[-1])
-    message = f"{field.replace('_', ' ')}: {first.get('msg', 'is not valid').lower()}"
+    reason = str(first.get("msg", "is not valid")).lower()
+    message = Message(NOT_VALID, {"field": field.replace("_", " "), "reason": reason})
     return problem(request, 422, message, field)
+
+
+def _server_error_page(request: Request) -> str:
+    code = ui_language.current(request)
+    gettext = i18n.gettext(code)
+    return SERVER_ERROR_PAGE.format(
+        lang=code,
+        dir=i18n.language(code).direction,
+        title=escape(gettext(SERVER_ERROR_TITLE)),
+        service=escape(gettext(SERVICE_NAME)),
+        text=escape(gettext(SERVER_ERROR_TEXT)),
+        home=escape(gettext(GO_HOME)),
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -80,7 +112,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     headers = security_headers(None, request.url.path)
     if _is_api(request):
         return JSONResponse({"detail": "internal error", "field": None}, 500, headers=headers)
-    return HTMLResponse(SERVER_ERROR_PAGE, 500, headers=headers)
+    return HTMLResponse(_server_error_page(request), 500, headers=headers)
 
 
 def install(app: FastAPI) -> None:

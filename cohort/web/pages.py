@@ -6,29 +6,40 @@ offered to exactly the roles its ``requires`` declaration lets through.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+)
+from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
 from cohort import i18n
 from cohort.errors import CohortError
+from cohort.i18n import Gettext, Message
 from cohort.models import ROLES, Site
 from cohort.web import sessions, ui_language
 from cohort.web.deps import app_routes, declared_roles
+from forms.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-SERVICE_NAME = "Birth cohort"
+SERVICE_NAME = N_("Birth cohort")
 STATIC_NHSUK = "/static/nhsuk"
 ROLE_LABELS = {
-    "midwife": "Midwife",
-    "data_manager": "Data manager",
-    "researcher": "Researcher",
-    "governance": "Governance lead",
-    "admin": "Administrator",
+    "midwife": N_("Midwife"),
+    "data_manager": N_("Data manager"),
+    "researcher": N_("Researcher"),
+    "governance": N_("Governance lead"),
+    "admin": N_("Administrator"),
 }
 
 
@@ -57,18 +68,52 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def field_error(error: CohortError | None, field: str) -> dict[str, str] | None:
+def error_text(error: CohortError) -> Message:
+    """A refusal as a message to translate. One that carries its shape and values
+    (``text``, or ``template`` and ``params``) is translated whole; any other is looked up
+    as written, which finds a service message marked with ``N_`` where it is raised."""
+    text = getattr(error, "text", None)
+    if isinstance(text, Message):
+        return text
+    return Message(getattr(error, "template", error.message), getattr(error, "params", {}))
+
+
+def error_message(error: CohortError, gettext: Gettext) -> str:
+    return sentence(error_text(error).translated(gettext))
+
+
+def _gettext(context: Context) -> Gettext:
+    return context.get("_") or i18n.gettext(i18n.DEFAULT)
+
+
+@pass_context
+def field_error(context: Context, error: CohortError | None, field: str) -> dict[str, str] | None:
     if error is not None and error.field == field:
-        return {"text": sentence(error.message)}
+        return {"text": error_message(error, _gettext(context))}
     return None
 
 
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)
+@pass_context
+def error_summary_item(context: Context, error: CohortError) -> dict[str, str]:
+    """The error summary's line for a refusal, linking to its field when it has one."""
+    item = {"text": error_message(error, _gettext(context))}
+    return {**item, "href": f"#{error.field}"} if error.field else item
 
 
-def role_items() -> list[dict[str, str]]:
-    return [{"value": role, "text": role_label(role)} for role in ROLES]
+@pass_context
+def local_datetime(context: Context, value: datetime) -> str:
+    """A date and time as the UI language writes them (month names, digits, order)."""
+    return i18n.format_datetime(value, context.get("ui_language", i18n.DEFAULT))
+
+
+@pass_context
+def role_label(context: Context, role: str) -> str:
+    return _gettext(context)(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
+@pass_context
+def role_items(context: Context) -> list[dict[str, str]]:
+    return [{"value": role, "text": role_label(context, role)} for role in ROLES]
 
 
 def site_items(sites: list[Site]) -> list[dict[str, str]]:
@@ -82,14 +127,17 @@ def make_templates() -> Jinja2Templates:
         ),
         undefined=ChainableUndefined,
         autoescape=True,
+        auto_reload=False,  # shipped templates never change under a running server
     )
     env.filters["sentence"] = sentence
+    env.filters["local_datetime"] = local_datetime
     env.globals.update(
+        _=i18n.gettext(i18n.DEFAULT),  # render() gives each page the UI language's own
         field_error=field_error,
+        error_summary_item=error_summary_item,
         role_label=role_label,
         role_items=role_items,
         site_items=site_items,
-        service_name=SERVICE_NAME,
         static_nhsuk=STATIC_NHSUK,
         assetPath=f"{STATIC_NHSUK}/nhsuk/assets",
     )
@@ -121,6 +169,7 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             "cspNonce": request.state.csp_nonce,
             "frontend": request.app.state.frontend_available,
             "_": gettext,
+            "service_name": gettext(SERVICE_NAME),
             "ui_language": ui,
             "ui_languages": ui_language.choices(),
             "htmlLang": ui,

@@ -11,13 +11,19 @@ from pydantic import BaseModel
 
 from cohort.auth import tokens, users
 from cohort.errors import CohortError
+from cohort.i18n import Message
 from cohort.models import User
 from cohort.web import sessions
 from cohort.web.deps import CurrentUser, DbSession
 from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["account"])
+
+TITLE = N_("Your account and API tokens")
+PASSWORD_CHANGED = N_("Password changed. Other sessions are signed out.")
+TOKEN_REVOKED = N_("Token %(number)s revoked.")
 
 
 class Me(BaseModel):
@@ -41,7 +47,7 @@ def _page(request: Request, db: DbSession, user: User, *, status_code: int = 200
     return response
 
 
-@router.get("/account", summary="Your account and API tokens")
+@router.get("/account", summary=TITLE)
 def account(request: Request, user: CurrentUser, db: DbSession) -> Response:
     return _page(request, db, user)
 
@@ -58,7 +64,7 @@ def change_password(
         users.change_own_password(db, user, current_password, new_password)
     except CohortError as exc:
         return _page(request, db, user, status_code=exc.status_code, error=exc)
-    return _page(request, db, user, done="Password changed. Other sessions are signed out.")
+    return _page(request, db, user, done=Message(PASSWORD_CHANGED))
 
 
 @router.post("/account/tokens")
@@ -78,7 +84,7 @@ def revoke_token(request: Request, user: CurrentUser, db: DbSession, token_id: i
         tokens.revoke_token(db, user, token_id, actor=user.username)
     except CohortError as exc:
         return _page(request, db, user, status_code=exc.status_code, error=exc)
-    return _page(request, db, user, done=f"Token {token_id} revoked.")
+    return _page(request, db, user, done=Message(TOKEN_REVOKED, {"number": token_id}))
 
 
 @api.get("/me")

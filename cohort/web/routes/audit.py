@@ -6,9 +6,12 @@ from pydantic import BaseModel
 from cohort import audit
 from cohort.web.deps import AuditReader, DbSession
 from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["audit"])
+
+TITLE = N_("Check the audit trail")
 
 
 class ChainStatus(BaseModel):
@@ -18,7 +21,7 @@ class ChainStatus(BaseModel):
     reason: str
 
 
-@router.get("/governance/audit", summary="Check the audit trail")
+@router.get("/governance/audit", summary=TITLE)
 def audit_page(request: Request, user: AuditReader, db: DbSession, check: bool = False):
     return render(request, "audit.html", verdict=audit.verify(db) if check else None)
 

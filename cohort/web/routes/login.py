@@ -11,10 +11,11 @@ from cohort.errors import CohortError
 from cohort.web import sessions
 from cohort.web.deps import CurrentUser, DbSession, InstanceDep, Source
 from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
-EXPIRED = CohortError("the sign-in form had expired: please sign in again", field="username")
+EXPIRED = CohortError(N_("the sign-in form had expired: please sign in again"), field="username")
 
 
 def safe_next(target: str) -> str:

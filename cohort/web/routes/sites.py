@@ -10,9 +10,12 @@ from cohort.errors import CohortError
 from cohort.sites import add_site, list_sites
 from cohort.web.deps import AdminUser, CurrentUser, DbSession
 from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["sites"])
+
+TITLE = N_("Manage sites")
 
 
 class SiteIn(BaseModel):
@@ -25,7 +28,7 @@ class SiteOut(BaseModel):
     name: str
 
 
-@router.get("/admin/sites", summary="Manage sites")
+@router.get("/admin/sites", summary=TITLE)
 def sites_page(request: Request, user: AdminUser, db: DbSession) -> Response:
     return render(request, "sites.html", sites=list_sites(db), form={})
 

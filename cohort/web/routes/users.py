@@ -8,12 +8,18 @@ from pydantic import BaseModel
 
 from cohort.auth import users
 from cohort.errors import CohortError
+from cohort.i18n import Message
 from cohort.sites import list_sites
 from cohort.web.deps import AdminUser, DbSession
 from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["users"])
+
+TITLE = N_("Manage users")
+ADDED = N_("User %(username)s added.")
+DISABLED = N_("User %(username)s disabled.")
 
 
 class UserOut(BaseModel):
@@ -37,7 +43,7 @@ def _page(request: Request, db: DbSession, *, status_code: int = 200, form=None,
     )
 
 
-@router.get("/admin/users", summary="Manage users")
+@router.get("/admin/users", summary=TITLE)
 def users_page(request: Request, user: AdminUser, db: DbSession) -> Response:
     return _page(request, db)
 
@@ -74,7 +80,7 @@ def add_user(
             "projects": projects,
         }
         return _page(request, db, status_code=exc.status_code, form=form, error=exc)
-    return _page(request, db, done=f"User {added.username} added.")
+    return _page(request, db, done=Message(ADDED, {"username": added.username}))
 
 
 @router.post("/admin/users/{username}/disable")
@@ -83,7 +89,7 @@ def disable_user(request: Request, user: AdminUser, db: DbSession, username: str
         disabled = users.disable_user(db, username, actor=user.username)
     except CohortError as exc:
         return _page(request, db, status_code=exc.status_code, error=exc)
-    return _page(request, db, done=f"User {disabled.username} disabled.")
+    return _page(request, db, done=Message(DISABLED, {"username": disabled.username}))
 
 
 @api.get("/users")
