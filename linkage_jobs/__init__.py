@@ -1,0 +1,1 @@
+"""Linkage of partner datasets to the consented cohort (see README.md)."""

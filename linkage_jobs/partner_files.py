@@ -1,0 +1,132 @@
+"""Synthetic partner files: canonical records written as a partner would send them.
+
+Their column names, the first of their date formats, their sex coding, CSV or Parquet, and
+payload values invented from the spec's ``[synthetic]`` table (or plain defaults per type),
+all from one numpy generator, so a seed gives the same file and a million rows take
+seconds. ``synthetic_payload`` is public so tests can tell what a file should read back as.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from linkage_jobs.spec import SEX_CODINGS, SourceSpec, SyntheticColumn
+
+DEFAULT_RANGES = {
+    "integer": (0, 100),
+    "number": (0.0, 100.0),
+    "date": (date(2020, 1, 1), date(2025, 12, 31)),
+}
+DEFAULT_CODES = ("A", "B", "C", "D")
+TRUE_SHARE = 0.3
+CSV_BOOLEANS = {True: "Y", False: "N"}  # how partners' extracts write yes/no
+PAYLOAD_DTYPES = {
+    "string": "string",
+    "integer": "Int64",
+    "number": "Float64",
+    "boolean": "boolean",
+    "date": "datetime64[s]",
+}
+
+
+def write_partner_file(spec: SourceSpec, records: pd.DataFrame, path: Path, seed: int) -> Path:
+    """Write ``records`` (``record_id`` and canonical identifier fields, ISO dates) to
+    ``path`` as ``spec``'s partner sends them, with synthetic payload; return ``path``."""
+    n = len(records)
+    columns: dict[str, pd.Series] = {spec.record_id: _text(records["record_id"])}
+    for column, canonical in spec.identifiers.items():
+        values = records[canonical] if canonical in records else pd.Series([None] * n)
+        columns[column] = _text(values.reset_index(drop=True))
+        if canonical == "sex":
+            columns[column] = columns[column].map(SEX_CODINGS[spec.sex_coding])
+    columns |= synthetic_payload(spec, n, seed).to_dict("series")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = _write_parquet if spec.format == "parquet" else _write_csv
+    writer(spec, pd.DataFrame(columns), path)
+    return path
+
+
+def synthetic_payload(spec: SourceSpec, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows of payload, typed as ``validate_file`` returns it."""
+    rng = np.random.default_rng(seed)
+    payload = {}
+    for column, kind in spec.payload.items():
+        rules = spec.synthetic.get(column, SyntheticColumn())
+        values = pd.Series(GENERATORS[kind](rng, n, rules)).astype(PAYLOAD_DTYPES[kind])
+        payload[column] = values.mask(rng.random(n) < rules.missing)
+    return pd.DataFrame(payload, index=range(n))
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.reset_index(drop=True).astype(object).where(values.notna().to_numpy(), None)
+
+
+def _write_csv(spec: SourceSpec, frame: pd.DataFrame, path: Path) -> None:
+    fmt = spec.date_formats[0]
+    cells = {}
+    for column, values in frame.items():
+        kind = spec.payload.get(column)
+        if column in spec.date_columns:
+            values = _reformat_dates(values, fmt)
+        elif kind == "boolean":
+            values = values.map(CSV_BOOLEANS)
+        cells[column] = pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
+    pa_csv.write_csv(pa.table(cells), path)
+
+
+def _write_parquet(spec: SourceSpec, frame: pd.DataFrame, path: Path) -> None:
+    """Typed as a data warehouse exports it: dates as dates, flags as booleans."""
+    arrays = {}
+    for column, values in frame.items():
+        if column in spec.date_columns:
+            values = pd.to_datetime(values, format="ISO8601", errors="coerce")
+            arrays[column] = pa.array(values.dt.date, type=pa.date32(), from_pandas=True)
+        else:
+            arrays[column] = pa.array(values, from_pandas=True)
+    pq.write_table(pa.table(arrays), path)
+
+
+def _reformat_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """ISO text (or typed dates) in the partner's format; text that is no ISO date is
+    written as it is, as a partner's corrupt cell would be."""
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce").astype("datetime64[s]")
+    text = pc.strftime(pa.array(parsed, from_pandas=True), format=fmt, locale="C")
+    return pd.Series(text.to_numpy(zero_copy_only=False), dtype=object).fillna(values)
+
+
+def _bounds(rules: SyntheticColumn, kind: str) -> tuple:
+    low, high = DEFAULT_RANGES[kind]
+    return (low if rules.min is None else rules.min), (high if rules.max is None else rules.max)
+
+
+def _numbers(rng: np.random.Generator, n: int, rules: SyntheticColumn, kind: str) -> np.ndarray:
+    low, high = _bounds(rules, kind)
+    if kind == "integer":
+        return rng.integers(int(low), int(high) + 1, n)
+    return rng.uniform(float(low), float(high), n).round(1)
+
+
+def _dates(rng: np.random.Generator, n: int, rules: SyntheticColumn) -> np.ndarray:
+    low, high = _bounds(rules, "date")
+    first = np.datetime64(low, "D")
+    span = (np.datetime64(high, "D") - first).astype(int)
+    return (first + rng.integers(0, span + 1, n)).astype("datetime64[s]")
+
+
+def _strings(rng: np.random.Generator, n: int, rules: SyntheticColumn) -> np.ndarray:
+    return rng.choice(np.array(rules.choices or DEFAULT_CODES, dtype=object), n)
+
+
+GENERATORS = {
+    "string": _strings,
+    "integer": lambda rng, n, rules: _numbers(rng, n, rules, "integer"),
+    "number": lambda rng, n, rules: _numbers(rng, n, rules, "number"),
+    "date": _dates,
+    "boolean": lambda rng, n, rules: rng.random(n) < TRUE_SHARE,
+}
