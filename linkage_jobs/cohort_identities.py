@@ -1,0 +1,87 @@
+"""The cohort side of a linkage: the identities of the participants whose consent covers a
+source now, decrypted from the vault in memory only, in the canonical columns.
+
+Which consent item covers a source (``COVERING_ITEM``):
+
+| subject | kind    | item                | why |
+|---------|---------|---------------------|-----|
+| mother  | health  | link_mother_health  | her own health records |
+| mother  | council | link_council        | council records about her |
+| child   | health  | link_baby_health    | "my baby's records" |
+| child   | council | link_council        | education, early years, social care: the child's |
+
+Children are not in the vault: a child source links through the mother's NHS number
+(``mother_nhs_number`` on the child's row) and the mother's other identifiers, so the
+cohort frame is the consenting mothers for child sources too. The frame lives only inside
+the job; nothing derived from it but study IDs leaves.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from cohort import vault
+from cohort.keys import KeyRing
+from cohort.models import Identity, Participant
+from cohort.scope import consent_scope
+from linkage_jobs.spec import IDENTIFIER_FIELDS, SourceSpec
+
+COVERING_ITEM = {
+    ("mother", "health"): "link_mother_health",
+    ("mother", "council"): "link_council",
+    ("child", "health"): "link_baby_health",
+    ("child", "council"): "link_council",
+}
+MOTHERS_SEX = "F"  # the vault keeps no sex: every participant is a mother
+
+
+def covering_item(spec: SourceSpec) -> str:
+    return COVERING_ITEM[(spec.subject, spec.kind)]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    frame: pd.DataFrame  # study_id + canonical identifier fields
+    participant_ids: dict[str, int]  # study_id -> participant row id
+
+
+def consented(session: Session, item: str) -> dict[str, int]:
+    """study_id -> participant id of everyone whose scope allows ``item`` now."""
+    rows = session.exec(select(Participant.study_id, Participant.id)).all()
+    return {sid: pid for sid, pid in rows if consent_scope(session, pid).allows(item)}
+
+
+def _row(keys: KeyRing, study_id: str, identity: Identity) -> dict[str, str | None]:
+    pid = identity.participant_id
+    plain = {
+        name: None
+        if getattr(identity, name) is None
+        else vault.decrypt(keys, pid, name, getattr(identity, name))
+        for name in vault.FIELDS
+    }
+    return {"study_id": study_id, **plain, "sex": MOTHERS_SEX, "mother_nhs_number": None}
+
+
+def identities(session: Session, keys: KeyRing, participants: dict[str, int]) -> Cohort:
+    """These participants' identities (study_id -> participant id), decrypted in memory."""
+    by_pid = {pid: sid for sid, pid in participants.items()}
+    rows = [
+        _row(keys, by_pid[identity.participant_id], identity)
+        for identity in session.exec(select(Identity)).all()
+        if identity.participant_id in by_pid
+    ]
+    frame = pd.DataFrame(rows, columns=["study_id", *IDENTIFIER_FIELDS], dtype=object)
+    return Cohort(frame, {sid: participants[sid] for sid in frame["study_id"]})
+
+
+def load_cohort(session: Session, keys: KeyRing, spec: SourceSpec) -> Cohort:
+    """The identities of the participants whose consent covers ``spec`` now."""
+    return identities(session, keys, consented(session, covering_item(spec)))
+
+
+def everyone(session: Session, keys: KeyRing) -> Cohort:
+    """Every participant's identity, whatever her consent: synthetic partner files only."""
+    return identities(
+        session, keys, dict(session.exec(select(Participant.study_id, Participant.id)).all())
+    )

@@ -1,0 +1,417 @@
+"""Linkage runs: every file in a source's inbox, taken through the pipeline once.
+
+For each file (oldest name first), under the source's lock:
+
+1. its SHA-256; a file already written to the research store is recorded as
+   ``skipped_duplicate`` and moved to ``processed/<source>/``;
+2. validated against the spec; a refused file is moved to ``quarantine/<source>/`` beside
+   a ``.reason.txt`` and recorded as ``quarantined`` (other files and sources go on);
+3. standardised and matched against the consenting cohort (decrypted in memory only),
+   with the source's stored model, or one trained and stored on first use;
+4. consent checked again for every matched participant at write time (``consent
+   filtered`` counts the records dropped); grey-zone pairs queued for clerical review;
+5. written to the research store in one transaction, keyed by study ID (a child's own for
+   child sources) and the keyed hash of the partner's record id; then the file is moved
+   to ``processed/<source>/`` and the run recorded ``succeeded`` and audited (counts only).
+
+Any other failure records ``failed`` with a plain message (the exception's class, never
+its text: it could quote a value from the file) and leaves the file in the inbox for the
+next run. The run row is updated as it goes (stage and percent) for the runs page.
+Partners should upload under a temporary name (a leading dot, or ``.partial`` / ``.tmp``)
+and rename when done: such files are left alone.
+"""
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from cohort import audit
+from cohort.config import Settings
+from cohort.db import session_scope
+from cohort.errors import CohortError
+from cohort.instance import Instance
+from cohort.models import ClericalPair, LinkageRun, Withdrawal
+from cohort.scope import consent_scope
+from cohort.withdrawal_levels import LEVELS
+from linkage_jobs import children, clerical, store
+from linkage_jobs.cohort_identities import Cohort, covering_item, load_cohort
+from linkage_jobs.keyed_hash import nhs_hashes
+from linkage_jobs.lock import source_lock
+from linkage_jobs.match import link
+from linkage_jobs.model import LinkageModel, load_latest, save, train
+from linkage_jobs.spec import SourceSpec
+from linkage_jobs.standardise import standardise
+from linkage_jobs.validate import FileRefused, ValidatedFile, quarantine, validate_file
+from linkage_jobs.withdrawals import purge_participant
+
+log = logging.getLogger(__name__)
+
+ACTOR = "linkage"
+LINKED = ("exact", "probabilistic")
+METHODS = (*LINKED, "clerical")
+KEPT_REJECTIONS = 1000  # reasons stored per run; rows_rejected has the full count
+UNFINISHED = (".partial", ".tmp")
+PURGING_LEVELS = tuple(level.code for level in LEVELS if not level.keeps_linked_data)
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where a source's files and models live, under the instance's data dir."""
+
+    inbox: Path
+    quarantine: Path
+    processed: Path
+    models: Path
+    store: Path
+
+    @classmethod
+    def of(cls, settings: Settings, spec: SourceSpec) -> "Places":
+        data = settings.data_dir
+        return cls(
+            inbox=data / spec.inbox,
+            quarantine=data / "quarantine" / spec.name,
+            processed=data / "processed" / spec.name,
+            models=data / "linkage" / "models",
+            store=settings.research_store_path,
+        )
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files ready to link: not hidden, not still being uploaded; by name."""
+    if not inbox.is_dir():
+        return []
+    return sorted(
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(UNFINISHED)
+    )
+
+
+def run_source(
+    instance: Instance, spec: SourceSpec, *, now: datetime | None = None, actor: str = ACTOR
+) -> list[LinkageRun]:
+    """Link every waiting file of ``spec``; ``SourceBusy`` if another process is at it."""
+    places = Places.of(instance.settings, spec)
+    with source_lock(instance.engine, spec.name):
+        return [
+            _run_file(instance, spec, places, path, now or datetime.now(UTC), actor)
+            for path in inbox_files(places.inbox)
+        ]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _update(instance: Instance, run_id: int, **fields: object) -> LinkageRun:
+    with session_scope(instance.engine) as session:
+        run = session.get(LinkageRun, run_id)
+        for name, value in fields.items():
+            setattr(run, name, value)
+        session.add(run)
+        return run
+
+
+def _start(instance: Instance, spec: SourceSpec, path: Path, now: datetime) -> LinkageRun:
+    with session_scope(instance.engine) as session:
+        run = LinkageRun(
+            source=spec.name,
+            file_name=path.name[:255],
+            file_sha256=sha256_of(path),
+            started_at=now,
+            stage="started",
+        )
+        session.add(run)
+        session.flush()
+        return run
+
+
+def _finish(instance: Instance, run: LinkageRun, outcome: str, actor: str, **fields) -> LinkageRun:
+    with session_scope(instance.engine) as session:
+        row = session.get(LinkageRun, run.id)
+        for name, value in {**fields, "outcome": outcome}.items():
+            setattr(row, name, value)
+        row.finished_at = datetime.now(UTC)
+        row.stage, row.percent = "finished", 100
+        session.add(row)
+        audit.record(
+            session,
+            actor=actor,
+            action="linkage.run",
+            detail={
+                "run": row.id,
+                "source": row.source,
+                "outcome": outcome,
+                "rows_read": row.rows_read,
+                "rows_rejected": row.rows_rejected,
+                "matched": row.matched,
+                "consent_filtered": row.consent_filtered,
+                "clerical_queued": row.clerical_queued,
+                "rows_written": row.rows_written,
+            },
+        )
+        return row
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Into ``folder``, never over an earlier file of the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    return Path(shutil.move(path, target))
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, CohortError):
+        return exc.message
+    return (
+        f"the run stopped on an internal error ({exc.__class__.__name__}); the file stays "
+        "in the inbox and is tried again on the next run"
+    )
+
+
+def _run_file(
+    instance: Instance,
+    spec: SourceSpec,
+    places: Places,
+    path: Path,
+    now: datetime,
+    actor: str,
+) -> LinkageRun:
+    run = _start(instance, spec, path, now)
+    try:
+        if store.is_delivered(places.store, run.file_sha256):
+            _move(path, places.processed)
+            return _finish(instance, run, "skipped_duplicate", actor)
+        _update(instance, run.id, stage="validating", percent=10)
+        try:
+            validated = validate_file(path, spec)
+        except FileRefused as exc:
+            quarantine(path, exc.reason, places.quarantine)
+            return _finish(instance, run, "quarantined", actor, error=exc.reason)
+        counts = _link_and_write(instance, spec, places, run, validated, now)
+        _move(path, places.processed)
+        return _finish(instance, run, "succeeded", actor, **counts)
+    except Exception as exc:
+        log.error("linkage run %s of %s failed: %s", run.id, spec.name, type(exc).__name__)
+        return _finish(instance, run, "failed", actor, error=_failure(exc))
+
+
+def _rejections(validated: ValidatedFile) -> dict[str, object]:
+    """Counts and reasons (row numbers and column rules, never values or record ids)."""
+    kept = [{"row": r.row, "reason": r.reason} for r in validated.rejected[:KEPT_REJECTIONS]]
+    return {
+        "rows_read": validated.rows_read,
+        "rows_rejected": len(validated.rejected),
+        "rejections": kept,
+    }
+
+
+def model_for(places: Places, spec: SourceSpec, cohort: Cohort, records: pd.DataFrame):
+    """The source's stored model, or one trained now and stored for the next runs."""
+    stored = load_latest(places.models, spec.name)
+    if stored is not None:
+        return stored
+    trained = train(cohort.frame, records, spec.name)
+    save(trained, places.models)
+    return trained
+
+
+def record_keys(keys_lookup: bytes, spec: SourceSpec, record_ids: pd.Series) -> pd.Series:
+    """Keyed hashes of the partner's record ids (the same HMAC as NHS numbers get)."""
+    return nhs_hashes(spec.name + "|" + record_ids.astype(str), keys_lookup)
+
+
+def _link_and_write(
+    instance: Instance,
+    spec: SourceSpec,
+    places: Places,
+    run: LinkageRun,
+    validated: ValidatedFile,
+    now: datetime,
+) -> dict[str, object]:
+    counts = _rejections(validated)
+    _update(instance, run.id, stage="matching", percent=30, **counts)
+    records = standardise(validated.records).reset_index(drop=True)
+    with Session(instance.engine) as session:
+        cohort = load_cohort(session, instance.keys, spec)
+    if len(cohort.frame) and len(records):
+        model = model_for(places, spec, cohort, records)
+        matches = link(cohort.frame, records, model=model, nhs_key=instance.keys.lookup)
+    else:
+        model = None
+        matches = pd.DataFrame(columns=["record_id", "study_id", "match_probability", "method"])
+    by_method = {m: int((matches["method"] == m).sum()) for m in METHODS}
+    counts |= {
+        "matched": by_method,
+        "match_rate": (by_method["exact"] + by_method["probabilistic"]) / len(records)
+        if len(records)
+        else None,
+        "model_version": model.version if model else None,
+    }
+    _update(instance, run.id, stage="writing", percent=70, **counts)
+    records["record_key"] = record_keys(instance.keys.lookup, spec, records["record_id"])
+    matches = matches.merge(records, on="record_id", how="left", validate="one_to_one")
+    with session_scope(instance.engine) as session:
+        allowed = _still_consented(session, cohort, spec, matches["study_id"])
+        counts["consent_filtered"] = int((~matches["study_id"].isin(allowed)).sum())
+        matches = matches[matches["study_id"].isin(allowed)]
+        clerical.supersede(session, spec.name, list(records["record_key"]))
+        linked = _linked_rows(
+            session, instance, spec, cohort, matches[matches["method"].isin(LINKED)]
+        )
+        pending = _queue(
+            session, instance, spec, run, cohort, matches[matches["method"] == "clerical"]
+        )
+        written = store.write_run(
+            places.store,
+            spec,
+            run_id=run.id,
+            sha256=run.file_sha256,
+            linked=linked,
+            pending=pending,
+            linked_at=now,
+        )
+        counts |= {"rows_written": written or 0, "clerical_queued": len(pending)}
+    _purge_late_withdrawals(instance, cohort, linked)
+    return counts
+
+
+def _still_consented(
+    session: Session, cohort: Cohort, spec: SourceSpec, study_ids: pd.Series
+) -> set[str]:
+    """The matched participants whose consent covers the source now, at write time."""
+    item = covering_item(spec)
+    return {
+        sid
+        for sid in set(study_ids)
+        if consent_scope(session, cohort.participant_ids[sid]).allows(item)
+    }
+
+
+def _child_study_ids(
+    session: Session, instance: Instance, cohort: Cohort, rows: pd.DataFrame
+) -> list[str]:
+    return [
+        children.resolve(session, mother_id, *children.child_keys(instance.keys, mother_id, *who))
+        for mother_id, who in zip(
+            rows["study_id"].map(cohort.participant_ids),
+            rows[["nhs_number", "date_of_birth", "sex"]].itertuples(index=False, name=None),
+            strict=True,
+        )
+    ]
+
+
+def _linked_rows(
+    session: Session, instance: Instance, spec: SourceSpec, cohort: Cohort, rows: pd.DataFrame
+) -> pd.DataFrame:
+    """study_id (the child's own for child sources), record_key, method, probability and
+    payload: nothing else leaves for the research store."""
+    study_ids = (
+        _child_study_ids(session, instance, cohort, rows)
+        if spec.subject == "child"
+        else list(rows["study_id"])
+    )
+    out = rows[["record_key", "method", "match_probability", *spec.payload]].copy()
+    out.insert(0, "study_id", study_ids)
+    return out.reset_index(drop=True)
+
+
+def _queue(
+    session: Session,
+    instance: Instance,
+    spec: SourceSpec,
+    run: LinkageRun,
+    cohort: Cohort,
+    rows: pd.DataFrame,
+) -> pd.DataFrame:
+    """Clerical pairs in the consent database; their payloads, by pair id, for the store."""
+    people = cohort.frame.set_index("study_id")
+    pair_ids = []
+    for _, row in rows.iterrows():
+        mother_id = cohort.participant_ids[row["study_id"]]
+        nhs_index, birth_key = (
+            children.child_keys(
+                instance.keys, mother_id, row["nhs_number"], row["date_of_birth"], row["sex"]
+            )
+            if spec.subject == "child"
+            else (None, None)
+        )
+        pair = ClericalPair(
+            run_id=run.id,
+            source=spec.name,
+            record_key=row["record_key"],
+            study_id=row["study_id"],
+            probability=float(row["match_probability"]),
+            comparison=clerical.seal_comparison(
+                instance.keys,
+                mother_id,
+                run.id,
+                row["record_key"],
+                row,
+                people.loc[row["study_id"]],
+            ),
+            child_nhs_index=nhs_index,
+            child_birth_key=birth_key,
+        )
+        session.add(pair)
+        session.flush()
+        pair_ids.append(pair.id)
+    pending = rows[["study_id", "record_key", *spec.payload]].copy()
+    pending.insert(0, "pair_id", pair_ids)
+    return pending.reset_index(drop=True)
+
+
+def _purge_late_withdrawals(instance: Instance, cohort: Cohort, linked: pd.DataFrame) -> None:
+    """A full withdrawal recorded while this run was writing: purge her rows now too."""
+    if linked.empty:
+        return
+    with session_scope(instance.engine) as session:
+        withdrawn = set(
+            session.exec(
+                select(Withdrawal.participant_id).where(
+                    Withdrawal.level.in_(PURGING_LEVELS)  # type: ignore[attr-defined]
+                )
+            ).all()
+        )
+        for pid in withdrawn & set(cohort.participant_ids.values()):
+            purge_participant(session, instance.settings.research_store_path, pid, actor=ACTOR)
+
+
+def train_source(instance: Instance, spec: SourceSpec, *, actor: str = ACTOR) -> LinkageModel:
+    """Retrain the source's model on its newest file (inbox first, else processed)."""
+    places = Places.of(instance.settings, spec)
+    files = inbox_files(places.inbox) or inbox_files(places.processed)
+    if not files:
+        raise CohortError(
+            f"no {spec.name} file to train on: put one in {spec.inbox} and try again",
+            field="source",
+        )
+    newest = max(files, key=lambda p: p.stat().st_mtime)
+    records = standardise(validate_file(newest, spec).records)
+    with Session(instance.engine) as session:
+        cohort = load_cohort(session, instance.keys, spec)
+    if cohort.frame.empty:
+        raise CohortError(f"no participant's consent covers {spec.name} yet: nothing to train on")
+    model = train(cohort.frame, records, spec.name)
+    save(model, places.models)
+    with session_scope(instance.engine) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="linkage.train",
+            detail={"source": spec.name, "model": model.version, "rows": model.training_rows},
+        )
+    return model

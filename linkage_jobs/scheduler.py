@@ -1,0 +1,91 @@
+"""Scheduled linkage: each source runs on its spec's cron schedule (UK time), inside
+``cohort serve`` and standalone as ``cohort link schedule``.
+
+APScheduler 3 with one cron job per source. A job that finds its source already running
+(another process, or a late previous run) logs it and does nothing; a missed time (the
+service was down) runs once when it is back within the grace period, not once per miss.
+Set ``COHORT_LINKAGE_SCHEDULE=false`` to serve without it (another host schedules).
+"""
+
+import logging
+import os
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from cohort.errors import CohortError
+from cohort.instance import Instance
+from linkage_jobs.lock import SourceBusy
+from linkage_jobs.runner import run_source
+from linkage_jobs.spec import SourceSpec, load_specs
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = "Europe/London"
+MISFIRE_GRACE_S = 6 * 3600
+ACTOR = "scheduler"
+SWITCH = "COHORT_LINKAGE_SCHEDULE"
+OFF = {"false", "0", "no", "off"}
+
+
+def enabled() -> bool:
+    """Whether ``cohort serve`` schedules linkage (``COHORT_LINKAGE_SCHEDULE``, default on)."""
+    return os.environ.get(SWITCH, "true").strip().lower() not in OFF
+
+
+def run_job(instance: Instance, spec: SourceSpec) -> None:
+    """One scheduled run: never raises, so the scheduler keeps going."""
+    try:
+        runs = run_source(instance, spec, actor=ACTOR)
+    except SourceBusy as exc:
+        log.info("%s", exc.message)
+        return
+    except CohortError as exc:
+        log.error("scheduled linkage of %s refused: %s", spec.name, exc.message)
+        return
+    except Exception as exc:  # the run table says more; its text could quote data
+        log.error("scheduled linkage of %s failed: %s", spec.name, type(exc).__name__)
+        return
+    for run in runs:
+        log.info("linkage of %s, %s: %s", spec.name, run.file_name, run.outcome)
+
+
+def schedule(
+    scheduler: BaseScheduler, instance: Instance, specs: dict[str, SourceSpec]
+) -> BaseScheduler:
+    for spec in specs.values():
+        scheduler.add_job(
+            run_job,
+            CronTrigger.from_crontab(spec.schedule, timezone=TIMEZONE),
+            args=(instance, spec),
+            id=f"link:{spec.name}",
+            name=f"link {spec.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE_S,
+            replace_existing=True,
+        )
+    return scheduler
+
+
+def start_background(
+    instance: Instance, specs: dict[str, SourceSpec] | None = None
+) -> BackgroundScheduler | None:
+    """A started background scheduler with one job per source (``cohort serve``); None,
+    logged, when the specs cannot be read, so the web app still serves."""
+    try:
+        specs = load_specs() if specs is None else specs
+    except CohortError as exc:
+        log.error("linkage is not scheduled: %s", exc.message)
+        return None
+    scheduler = schedule(BackgroundScheduler(timezone=TIMEZONE), instance, specs)
+    scheduler.start()
+    return scheduler
+
+
+def next_run(spec: SourceSpec, now: datetime | None = None) -> datetime | None:
+    """When the source is next due (for ``cohort link sources`` and the runs page)."""
+    now = now or datetime.now(UTC)
+    return CronTrigger.from_crontab(spec.schedule, timezone=TIMEZONE).get_next_fire_time(None, now)
