@@ -5,7 +5,6 @@ catalogs are what cohort.i18n serves."""
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -15,11 +14,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from cohort import i18n
+from tests.catalogs import (  # noqa: F401 (compiled and served_from are fixtures)
+    SHIPPED,
+    TRANSLATIONS,
+    compiled,
+    served_from,
+    shipped_catalogs,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "translations"
+ROOT = TRANSLATIONS.parent
 TEMPLATE = TRANSLATIONS / "messages.pot"
-SHIPPED = sorted(code for code in i18n.LANGUAGES if code != i18n.DEFAULT)
 
 # What must survive translation unchanged: printf-style (%(name)s, %s) and str.format
 # ({name}, {}) placeholders, HTML tags and entities.
@@ -60,31 +64,7 @@ def extracted() -> Catalog:
 
 @pytest.fixture(scope="session")
 def catalogs() -> dict[str, Catalog]:
-    found = {}
-    for code in SHIPPED:
-        with (TRANSLATIONS / code / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").open("rb") as po:
-            found[code] = read_po(po, locale=code, domain=i18n.DOMAIN)
-    return found
-
-
-@pytest.fixture(scope="session")
-def compiled(tmp_path_factory: pytest.TempPathFactory, catalogs) -> Path:
-    """The .po files compiled as `make catalogs` does, so the suite stands alone."""
-    root = tmp_path_factory.mktemp("translations")
-    for code, catalog in catalogs.items():
-        target = root / code / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo"
-        target.parent.mkdir(parents=True)
-        with target.open("wb") as mo:
-            write_mo(mo, catalog)
-    return root
-
-
-@pytest.fixture
-def served_from(compiled: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(i18n, "CATALOGS", compiled)
-    i18n.translations.cache_clear()
-    yield compiled
-    i18n.translations.cache_clear()
+    return shipped_catalogs()
 
 
 def test_every_non_english_language_ships_a_catalog_and_no_other_does():
@@ -154,8 +134,9 @@ def test_the_catalog_compiles(code, catalogs):
     assert buffer.getvalue()
 
 
+@pytest.mark.usefixtures("served_from")
 @pytest.mark.parametrize("code", SHIPPED)
-def test_cohort_i18n_serves_the_compiled_translation(code, catalogs, served_from):
+def test_cohort_i18n_serves_the_compiled_translation(code, catalogs):
     catalog = catalogs[code]
     gettext, ngettext = i18n.gettext(code), i18n.ngettext(code)
     for message in _messages(catalog):
@@ -168,5 +149,6 @@ def test_cohort_i18n_serves_the_compiled_translation(code, catalogs, served_from
     assert gettext("Yes") != "Yes"
 
 
-def test_english_is_the_source_language_and_needs_no_catalog(served_from):
+@pytest.mark.usefixtures("served_from")
+def test_english_is_the_source_language_and_needs_no_catalog():
     assert i18n.gettext("en")("Yes") == "Yes"
