@@ -6,13 +6,13 @@ all from one numpy generator, so a seed gives the same file and a million rows t
 seconds. ``synthetic_payload`` is public so tests can tell what a file should read back as.
 """
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -39,10 +39,10 @@ def write_partner_file(spec: SourceSpec, records: pd.DataFrame, path: Path, seed
     """Write ``records`` (``record_id`` and canonical identifier fields, ISO dates) to
     ``path`` as ``spec``'s partner sends them, with synthetic payload; return ``path``."""
     n = len(records)
-    columns: dict[str, pd.Series] = {spec.record_id: _text(records["record_id"])}
+    columns = {spec.record_id: _text(records["record_id"])}
     for column, canonical in spec.identifiers.items():
         values = records[canonical] if canonical in records else pd.Series([None] * n)
-        columns[column] = _text(values.reset_index(drop=True))
+        columns[column] = _text(values)
         if canonical == "sex":
             columns[column] = columns[column].map(SEX_CODINGS[spec.sex_coding])
     columns |= synthetic_payload(spec, n, seed).to_dict("series")
@@ -64,19 +64,18 @@ def synthetic_payload(spec: SourceSpec, n: int, seed: int) -> pd.DataFrame:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.reset_index(drop=True).astype(object).where(values.notna().to_numpy(), None)
+    return pd.Series(values.to_numpy(dtype=object))
 
 
 def _write_csv(spec: SourceSpec, frame: pd.DataFrame, path: Path) -> None:
     fmt = spec.date_formats[0]
     cells = {}
     for column, values in frame.items():
-        kind = spec.payload.get(column)
         if column in spec.date_columns:
-            values = _reformat_dates(values, fmt)
-        elif kind == "boolean":
+            values = _per_value(values, lambda days: _formatted(days, fmt))
+        elif spec.payload.get(column) == "boolean":
             values = values.map(CSV_BOOLEANS)
-        cells[column] = pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
+        cells[column] = pa.array(values, from_pandas=True).cast(pa.string())
     pa_csv.write_csv(pa.table(cells), path)
 
 
@@ -85,19 +84,28 @@ def _write_parquet(spec: SourceSpec, frame: pd.DataFrame, path: Path) -> None:
     arrays = {}
     for column, values in frame.items():
         if column in spec.date_columns:
-            values = pd.to_datetime(values, format="ISO8601", errors="coerce")
-            arrays[column] = pa.array(values.dt.date, type=pa.date32(), from_pandas=True)
+            values = _per_value(values, lambda days: _iso_days(days).date)
+            arrays[column] = pa.array(values, type=pa.date32(), from_pandas=True)
         else:
             arrays[column] = pa.array(values, from_pandas=True)
     pq.write_table(pa.table(arrays), path)
 
 
-def _reformat_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """ISO text (or typed dates) in the partner's format; text that is no ISO date is
-    written as it is, as a partner's corrupt cell would be."""
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce").astype("datetime64[s]")
-    text = pc.strftime(pa.array(parsed, from_pandas=True), format=fmt, locale="C")
-    return pd.Series(text.to_numpy(zero_copy_only=False), dtype=object).fillna(values)
+def _per_value(values: pd.Series, convert: Callable[[pd.Index], np.ndarray]) -> np.ndarray:
+    """``convert`` once per distinct value; missing values stay None."""
+    codes, uniques = pd.factorize(values)
+    return np.append(np.asarray(convert(pd.Index(uniques)), dtype=object), None)[codes]
+
+
+def _iso_days(values: pd.Index) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce"))
+
+
+def _formatted(values: pd.Index, fmt: str) -> np.ndarray:
+    """ISO dates in the partner's format; text that is no ISO date is written as it is,
+    as a partner's corrupt cell would be."""
+    days = _iso_days(values)
+    return np.where(days.isna(), values.astype(str), days.strftime(fmt))
 
 
 def _bounds(rules: SyntheticColumn, kind: str) -> tuple:

@@ -87,7 +87,7 @@ class _Cells:
 
 def validate_file(path: Path, spec: SourceSpec) -> ValidatedFile:
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise FileRefused(path, "the file is empty")
     reader = _read_parquet if spec.format == "parquet" else _read_csv
     cells = reader(path, data, spec)
@@ -183,11 +183,13 @@ def _identifiers(spec: SourceSpec, cells: _Cells, dates: dict) -> dict[str, pd.S
     columns = {}
     for column, canonical in spec.identifiers.items():
         if column in dates:
-            text = pc.strftime(pa.array(dates[column]), format="%Y-%m-%d")
+            codes, days = pd.factorize(dates[column])
+            text = np.append(days.strftime("%Y-%m-%d").astype(object), None)[codes]
         else:
             raw = cells.text[column]
-            text = pc.if_else(pc.equal(pc.utf8_trim_whitespace(raw), ""), None, raw)
-        columns[canonical] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+            blank = pc.equal(pc.utf8_trim_whitespace(raw), "")
+            text = pc.if_else(blank, None, raw).to_numpy(zero_copy_only=False)
+        columns[canonical] = pd.Series(text, dtype=object)
     return columns
 
 
@@ -217,32 +219,42 @@ def _read_csv(path: Path, data: bytes, spec: SourceSpec) -> _Cells:
     header = _csv_header(data)
     _require_columns(path, spec, header)
 
-    ragged: list[Rejection] = []
-
-    def skip_ragged(row: pa_csv.InvalidRow) -> str:
-        reason = f"the row has {row.actual_columns} fields, the header {row.expected_columns}"
-        ragged.append(Rejection((row.number or 1) - 1, None, reason))
-        return "skip"
-
     try:
-        table = pa_csv.read_csv(
-            pa.BufferReader(data),
-            # Single-threaded so that a skipped row's line number is known.
-            read_options=pa_csv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
-            parse_options=pa_csv.ParseOptions(invalid_row_handler=skip_ragged),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=list(spec.columns),
-                column_types=dict.fromkeys(spec.columns, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table, ragged = _parse_csv(data, spec, threads=True)
+        if any(number is None for number, _ in ragged):  # threads lose line numbers
+            table, ragged = _parse_csv(data, spec, threads=False)
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise _not_utf8(path, _guess_8bit(data)) from exc
         raise FileRefused(path, f"the file cannot be read as CSV ({exc})") from exc
     text = {c: table.column(c).combine_chunks() for c in spec.columns}
-    return _Cells(text, frozenset(), ragged)
+    rejections = [Rejection(number - 1, None, reason) for number, reason in ragged]
+    return _Cells(text, frozenset(), rejections)
+
+
+def _parse_csv(
+    data: bytes, spec: SourceSpec, *, threads: bool
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """The spec's columns as text, and the skipped rows (line number, reason)."""
+    ragged = []
+
+    def skip_ragged(row: pa_csv.InvalidRow) -> str:
+        reason = f"the row has {row.actual_columns} fields, the header {row.expected_columns}"
+        ragged.append((row.number, reason))
+        return "skip"
+
+    table = pa_csv.read_csv(
+        pa.BufferReader(data),
+        read_options=pa_csv.ReadOptions(use_threads=threads, block_size=BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=skip_ragged),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=list(spec.columns),
+            column_types=dict.fromkeys(spec.columns, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, ragged
 
 
 def _read_parquet(path: Path, data: bytes, spec: SourceSpec) -> _Cells:
@@ -297,7 +309,8 @@ def _not_utf8(path: Path, encoding: str) -> FileRefused:
 
 
 def _csv_header(data: bytes) -> list[str]:
-    first_line = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    end = data.find(b"\n")
+    first_line = data[: end if end >= 0 else len(data)].decode("utf-8-sig", errors="replace")
     return next(csv.reader([first_line]), [])
 
 
