@@ -121,7 +121,6 @@ def source_lock(engine: Engine, source: str) -> Iterator[None]:
             _drop_row(engine, source)
 
 
-def holders(engine: Engine) -> dict[str, LinkageLock]:
+def holders(session: Session) -> dict[str, LinkageLock]:
     """The sources running now, for the runs page."""
-    with Session(engine) as session:
-        return {lock.source: lock for lock in session.exec(select(LinkageLock)).all()}
+    return {lock.source: lock for lock in session.exec(select(LinkageLock)).all()}

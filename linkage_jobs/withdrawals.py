@@ -20,7 +20,6 @@ from cohort import audit
 from cohort.models import ClericalPair, Participant
 from cohort.scope import consent_scope
 from linkage_jobs import children, store
-from linkage_jobs.spec import load_specs
 
 PURGE_DECISION = "rejected"
 
@@ -35,10 +34,7 @@ def purge_participant(
             ClericalPair.decision == "pending", ClericalPair.study_id == family[0]
         )
     ).all()
-    specs = load_specs()
-    for pair in pending:
-        if pair.source in specs:
-            store.drop_pending(store_path, specs[pair.source], [pair.id])
+    for pair in pending:  # their payloads go with her rows in ``store.purge``
         pair.decision = PURGE_DECISION
         pair.decided_by = actor
         pair.decided_at = datetime.now(UTC)

@@ -42,9 +42,14 @@ def test_a_second_runner_of_the_same_source_is_refused_while_the_first_holds_it(
 
 
 def test_other_sources_run_alongside(engine):
-    with source_lock(engine, "maternity"), source_lock(engine, "school_census"):
-        assert set(holders(engine)) == {"maternity", "school_census"}
-    assert holders(engine) == {}
+    with (
+        source_lock(engine, "maternity"),
+        source_lock(engine, "school_census"),
+        Session(engine) as s,
+    ):
+        assert set(holders(s)) == {"maternity", "school_census"}
+    with Session(engine) as s:
+        assert holders(s) == {}
 
 
 def test_the_lock_is_released_when_the_run_fails(engine):

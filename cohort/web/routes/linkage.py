@@ -76,7 +76,7 @@ def runs_page(request: Request, user: LinkageViewer, db: DbSession, instance: In
         sources=sources,
         recent=run_history.recent_runs(db),
         pending=run_history.pending_review(db),
-        holders=lock.holders(instance.engine),
+        holders=lock.holders(db),
         refresh=REFRESH_S if running else None,
         tags=OUTCOME_TAGS,
         outcomes=OUTCOME_LABELS,

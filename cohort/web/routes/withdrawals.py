@@ -14,13 +14,14 @@ from cohort.errors import CohortError
 from cohort.models import User
 from cohort.scope import withdrawal_level
 from cohort.web import ui_language
-from cohort.web.deps import DbSession, MidwifeOrDataManager, Source
+from cohort.web.deps import DbSession, InstanceDep, MidwifeOrDataManager, Source
 from cohort.web.idempotency_key import IdempotencyKey, mark_replay
 from cohort.web.instrument_form import error_list
 from cohort.web.pages import render
 from cohort.web.participant_json import ParticipantOut, participant_out
 from cohort.withdrawal import further_levels, record_withdrawal
 from cohort.withdrawal_levels import LEVELS
+from linkage_jobs.withdrawals import purge_if_withdrawn
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["participants"])
@@ -82,6 +83,7 @@ def withdraw(
     study_id: str,
     user: MidwifeOrDataManager,
     db: DbSession,
+    instance: InstanceDep,
     source: Source,
     level: Annotated[str, Form()] = "",
     submission_token: Annotated[str, Form()] = "",
@@ -95,6 +97,7 @@ def withdraw(
             token=submission_token,
             source=source,
         )
+        purge_if_withdrawn(db, instance.settings.research_store_path, study_id, actor=user.username)
     except CohortError as exc:
         if exc.field != "level":
             raise
@@ -119,6 +122,7 @@ def create_withdrawal(
     response: Response,
     user: MidwifeOrDataManager,
     db: DbSession,
+    instance: InstanceDep,
     source: Source,
     key: IdempotencyKey,
 ) -> ParticipantOut:
@@ -127,5 +131,6 @@ def create_withdrawal(
     done = record_withdrawal(
         db, study_id=study_id, level_code=body.level, user=user, token=key, source=source
     )
+    purge_if_withdrawn(db, instance.settings.research_store_path, study_id, actor=user.username)
     mark_replay(response, done)
     return participant_out(db, user, study_id)
