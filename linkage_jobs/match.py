@@ -1,0 +1,119 @@
+"""``link()``: which cohort member, if any, each partner record belongs to.
+
+One Splink prediction scores every pair the blocking rules admit (NHS-number hash first,
+then birthday, postcode, names), with term-frequency adjusted Fellegi-Sunter weights.
+A pair sharing an NHS number is an *exact* match only when the other identifiers, on
+their own, back it up (``CONFIRM_BITS``): partners do send rows carrying someone else's
+valid number. An unconfirmed shared number is then treated as no evidence at all, and
+the pair stands or falls on the other identifiers like any other. Each record goes to
+its single best member; pairs in the grey zone go to clerical review, not to the cohort.
+"""
+
+import numpy as np
+import pandas as pd
+from splink import Linker
+
+from cohort.errors import CohortError
+from linkage_jobs.comparisons import NHS
+from linkage_jobs.keyed_hash import random_key
+from linkage_jobs.match_tables import (
+    COHORT,
+    cohort_table,
+    has_identifiers,
+    source_table,
+    splink_db,
+)
+from linkage_jobs.model import LinkageModel, train_on_tables
+
+DEFAULT_THRESHOLD = 0.95
+CLERICAL_FLOOR = 0.5
+# Evidence (log2 Bayes factor) the identifiers other than the NHS number must add up to
+# before a shared NHS number is believed: at least "more likely the same woman than not".
+CONFIRM_BITS = 0.0
+COLUMNS = ["record_id", "study_id", "match_probability", "method"]
+
+
+def link(
+    cohort: pd.DataFrame,
+    source: pd.DataFrame,
+    threshold: float = DEFAULT_THRESHOLD,
+    model: LinkageModel | None = None,
+    *,
+    clerical_floor: float = CLERICAL_FLOOR,
+    nhs_key: bytes | None = None,
+) -> pd.DataFrame:
+    """One row per partner record that links (``exact``, ``probabilistic``) or needs a
+    person to decide (``clerical``): record_id, study_id, match_probability, method."""
+    _check_thresholds(threshold, clerical_floor)
+    key = nhs_key or random_key()
+    left, right = cohort_table(cohort, key), source_table(source, key)
+    if not (len(left) and len(right) and has_identifiers(left) and has_identifiers(right)):
+        return _empty()
+    model = model or train_on_tables(left, right, "", seed=0)
+    pairs = _scored_pairs(left, right, model, clerical_floor)
+    return _best_per_record(pairs, model, threshold, clerical_floor)
+
+
+def _check_thresholds(threshold: float, clerical_floor: float) -> None:
+    if not 0 < threshold <= 1:
+        raise CohortError(f"threshold must be above 0 and at most 1, not {threshold}")
+    if not 0 < clerical_floor <= threshold:
+        raise CohortError(
+            f"clerical_floor must be above 0 and at most the threshold ({threshold}), "
+            f"not {clerical_floor}"
+        )
+
+
+def _scored_pairs(
+    left: pd.DataFrame, right: pd.DataFrame, model: LinkageModel, floor: float
+) -> pd.DataFrame:
+    with splink_db(left, right) as inputs:
+        linker = Linker(inputs.tables, model.settings, log_level=None)
+        # An unconfirmed NHS number only lowers a pair's weight, so the floor is safe here.
+        predictions = linker.inference.predict(threshold_match_probability=floor)
+        pairs = predictions.as_pandas_dataframe()
+    on_left = pairs["source_dataset_l"] == f"{COHORT}_input"
+    return pd.DataFrame(
+        {
+            "study_id": np.where(on_left, pairs["unique_id_l"], pairs["unique_id_r"]),
+            "record_id": np.where(on_left, pairs["unique_id_r"], pairs["unique_id_l"]),
+            "match_weight": pairs["match_weight"].to_numpy(),
+            # Only a shared number carries positive weight (missing is 0, differing < 0).
+            "nhs_agrees": (pairs[f"mw_{NHS}"] > 0).to_numpy(),
+            "nhs_bits": pairs[f"mw_{NHS}"].to_numpy(dtype=float),
+            "postcode_bits": pairs["mw_postcode"].to_numpy(dtype=float),
+        }
+    )
+
+
+def _best_per_record(
+    pairs: pd.DataFrame, model: LinkageModel, threshold: float, floor: float
+) -> pd.DataFrame:
+    prior = model.settings["probability_two_random_records_match"]
+    prior_bits = np.log2(prior / (1 - prior))
+    without_nhs = pairs["match_weight"] - pairs["nhs_bits"]
+    confirmed = pairs["nhs_agrees"] & (without_nhs - prior_bits >= CONFIRM_BITS)
+    weight = np.where(pairs["nhs_agrees"] & ~confirmed, without_nhs, pairs["match_weight"])
+    # Two different valid NHS numbers and different addresses: a namesake born the same
+    # day looks exactly like this, so only a person may decide it is the same woman.
+    conflicting = (pairs["nhs_bits"] < 0) & (pairs["postcode_bits"] < 0)
+    scored = pairs.assign(
+        match_probability=1 / (1 + np.exp2(-weight)),
+        exact=confirmed,
+        conflicting=conflicting,
+    )
+    scored = scored[scored["match_probability"] >= floor]
+    best = scored.sort_values(
+        ["record_id", "exact", "match_probability"], ascending=[True, False, False]
+    ).drop_duplicates("record_id")
+    accepted = (best["match_probability"] >= threshold) & ~best["conflicting"]
+    best["method"] = np.select(
+        [accepted & best["exact"], accepted], ["exact", "probabilistic"], "clerical"
+    )
+    return best[COLUMNS].reset_index(drop=True)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c == "match_probability" else object) for c in COLUMNS}
+    )
