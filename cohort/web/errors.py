@@ -32,7 +32,7 @@ HTTP_MESSAGES = {
     404: N_("if you typed the web address, check it is correct"),
     405: N_("this address does not accept that kind of request"),
 }
-NOT_VALID = N_("%(field)s: %(reason)s")
+NOT_VALID = "%(field)s: %(reason)s"  # Pydantic's reason is English: nothing to translate
 # The last-resort page is plain HTML, so it shows even when page rendering is what failed.
 SERVER_ERROR_TITLE = N_("Sorry, there is a problem with the service")
 SERVER_ERROR_TEXT = N_(

@@ -65,6 +65,11 @@ def test_a_malformed_dictionary_lists_every_problem_and_stores_nothing(client, m
     assert _versions(instance) == before
 
 
+def test_a_refused_dictionary_shows_one_error_summary(client, manager):
+    response = _post(client, manager, MALFORMED, "1.1")
+    assert response.text.count('class="nhsuk-error-summary"') == 1
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
