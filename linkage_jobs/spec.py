@@ -100,48 +100,57 @@ def load_specs(directory: Path = SOURCES_DIR) -> dict[str, SourceSpec]:
 
 def load_spec(path: Path) -> SourceSpec:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return _build(path.stem, tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecProblem(path, "file", f"cannot be read ({exc.__class__.__name__})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SpecProblem(path, "file", f"is not valid TOML ({exc})") from exc
-    return _build(path, raw)
+    except _Bad as bad:
+        raise SpecProblem(path, bad.key, bad.problem) from None
 
 
-def _build(path: Path, raw: dict[str, Any]) -> SourceSpec:
-    def problem(key: str, text: str) -> SpecProblem:
-        return SpecProblem(path, key, text)
+class _Bad(Exception):
+    """One problem with one key; ``load_spec`` adds the file."""
 
-    known = {f for f in SourceSpec.__dataclass_fields__ if f != "name"}
-    required = {"title", "kind", "subject", "format", "inbox", "schedule", "record_id"}
-    required |= {"identifiers", "payload"}
-    for key in sorted(raw.keys() - known):
-        raise problem(key, f"unknown key (the keys are: {', '.join(sorted(known))})")
-    for key in sorted(required - raw.keys()):
-        raise problem(key, "is missing")
-    if not NAME_PATTERN.fullmatch(path.stem):
-        raise problem("file", "the name must be lower-case letters, digits and underscores")
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(key, problem)
+        self.key, self.problem = key, problem
 
-    for key in ("title", "inbox", "schedule", "record_id", "sex_coding"):
+
+REQUIRED = ("title", "kind", "subject", "format", "inbox", "schedule", "record_id")
+REQUIRED += ("identifiers", "payload")
+TEXT_KEYS = ("title", "inbox", "schedule", "record_id", "sex_coding")
+CHOICES = {"kind": get_args(Kind), "subject": get_args(Subject), "format": get_args(FileFormat)}
+CHOICES |= {"sex_coding": tuple(SEX_CODINGS)}
+
+
+def _build(name: str, raw: dict[str, Any]) -> SourceSpec:
+    known = sorted(set(SourceSpec.__dataclass_fields__) - {"name"})
+    if unknown := sorted(raw.keys() - set(known)):
+        raise _Bad(unknown[0], f"unknown key (the keys are: {', '.join(known)})")
+    if missing := [key for key in REQUIRED if key not in raw]:
+        raise _Bad(missing[0], "is missing")
+    if not NAME_PATTERN.fullmatch(name):
+        raise _Bad("file", "the name must be lower-case letters, digits and underscores")
+    for key in TEXT_KEYS:
         if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
-            raise problem(key, "must be a non-empty text value")
-    for key, allowed in (("kind", Kind), ("subject", Subject), ("format", FileFormat)):
-        _check_choice(problem, key, raw[key], get_args(allowed))
-    _check_choice(problem, "sex_coding", raw.get("sex_coding", "letter"), tuple(SEX_CODINGS))
-    _check_inbox(problem, raw["inbox"])
-    _check_schedule(problem, raw["schedule"])
+            raise _Bad(key, "must be a non-empty text value")
+    for key, allowed in CHOICES.items():
+        _check_choice(key, raw.get(key, SourceSpec.sex_coding), allowed)
+    _check_inbox(raw["inbox"])
+    _check_schedule(raw["schedule"])
 
-    identifiers = _table(problem, "identifiers", raw["identifiers"])
-    payload = _table(problem, "payload", raw["payload"])
-    _check_identifiers(problem, identifiers, raw["subject"])
+    identifiers = _table("identifiers", raw["identifiers"])
+    payload = _table("payload", raw["payload"])
+    _check_identifiers(identifiers, raw["subject"])
     for column, kind in payload.items():
-        _check_choice(problem, f"payload.{column}", kind, PAYLOAD_TYPES)
-    _check_columns(problem, raw["record_id"], identifiers, payload)
-    date_formats = _date_formats(problem, raw.get("date_formats", ["%Y-%m-%d"]))
-    synthetic = _synthetic(problem, raw.get("synthetic", {}), payload)
+        _check_choice(f"payload.{column}", kind, PAYLOAD_TYPES)
+    _check_columns(raw["record_id"], identifiers, payload)
+    date_formats = _date_formats(raw.get("date_formats", list(SourceSpec.date_formats)))
+    synthetic = _synthetic(raw.get("synthetic", {}), payload)
 
     return SourceSpec(
-        name=path.stem,
+        name=name,
         title=raw["title"],
         kind=raw["kind"],
         subject=raw["subject"],
@@ -152,94 +161,90 @@ def _build(path: Path, raw: dict[str, Any]) -> SourceSpec:
         identifiers=identifiers,
         payload=payload,
         date_formats=date_formats,
-        sex_coding=raw.get("sex_coding", "letter"),
+        sex_coding=raw.get("sex_coding", SourceSpec.sex_coding),
         synthetic=synthetic,
     )
 
 
-def _check_choice(problem, key: str, value: object, allowed: tuple[str, ...]) -> None:
+def _check_choice(key: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise problem(key, f"{value!r} is not one of: {', '.join(allowed)}")
+        raise _Bad(key, f"{value!r} is not one of: {', '.join(allowed)}")
 
 
-def _check_inbox(problem, inbox: str) -> None:
+def _check_inbox(inbox: str) -> None:
     parts = PurePosixPath(inbox).parts
     if inbox.startswith(("/", "\\")) or ".." in parts or ":" in inbox:
-        raise problem("inbox", "must be a folder inside the instance data dir, e.g. inbox/name")
+        raise _Bad("inbox", "must be a folder inside the instance data dir, e.g. inbox/name")
 
 
-def _check_schedule(problem, schedule: str) -> None:
+def _check_schedule(schedule: str) -> None:
     try:
         CronTrigger.from_crontab(schedule)
     except ValueError as exc:
-        raise problem("schedule", f"{schedule!r} is not a 5-field cron expression ({exc})") from exc
+        raise _Bad("schedule", f"{schedule!r} is not a 5-field cron expression ({exc})") from exc
 
 
-def _table(problem, key: str, value: object) -> dict[str, str]:
+def _table(key: str, value: object) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise problem(key, "must be a table of partner column = value")
+        raise _Bad(key, "must be a table of partner column = value")
     for column, item in value.items():
         if not isinstance(item, str):
-            raise problem(f"{key}.{column}", "must be a text value")
+            raise _Bad(f"{key}.{column}", "must be a text value")
     return dict(value)
 
 
-def _check_identifiers(problem, identifiers: dict[str, str], subject: str) -> None:
+def _check_identifiers(identifiers: dict[str, str], subject: str) -> None:
     for column, canonical in identifiers.items():
-        _check_choice(problem, f"identifiers.{column}", canonical, IDENTIFIER_FIELDS)
+        _check_choice(f"identifiers.{column}", canonical, IDENTIFIER_FIELDS)
     seen: dict[str, str] = {}
     for column, canonical in identifiers.items():
         if canonical in seen:
-            raise problem(f"identifiers.{column}", f"{canonical} is already {seen[canonical]}")
+            raise _Bad(f"identifiers.{column}", f"{canonical} is already {seen[canonical]}")
         seen[canonical] = column
     if subject == "mother" and "mother_nhs_number" in seen:
-        raise problem(f"identifiers.{seen['mother_nhs_number']}", "only child sources have one")
+        raise _Bad(f"identifiers.{seen['mother_nhs_number']}", "only child sources have one")
     if subject == "child" and not seen.keys() & set(CHILD_LINK_FIELDS):
-        raise problem(
+        raise _Bad(
             "identifiers",
             "a child source must map mother_nhs_number or nhs_number: "
             "child records link to the cohort through an NHS number",
         )
 
 
-def _check_columns(problem, record_id: str, identifiers: dict, payload: dict) -> None:
-    reserved = {"record_id", *IDENTIFIER_FIELDS}
-    for column in identifiers.keys() & payload.keys():
-        raise problem(f"payload.{column}", "is already an identifier column")
-    for column in sorted({record_id} & (identifiers.keys() | payload.keys())):
-        raise problem("record_id", f"{column} is also listed as an identifier or payload column")
-    for column in sorted(payload.keys() & reserved):
-        raise problem(f"payload.{column}", "clashes with a canonical column name; rename it")
+def _check_columns(record_id: str, identifiers: dict, payload: dict) -> None:
+    if both := sorted(identifiers.keys() & payload.keys()):
+        raise _Bad(f"payload.{both[0]}", "is already an identifier column")
+    if record_id in identifiers.keys() | payload.keys():
+        raise _Bad("record_id", f"{record_id} is also listed as an identifier or payload column")
+    if reserved := sorted(payload.keys() & {"record_id", *IDENTIFIER_FIELDS}):
+        raise _Bad(f"payload.{reserved[0]}", "clashes with a canonical column name; rename it")
 
 
-def _date_formats(problem, formats: object) -> tuple[str, ...]:
+def _date_formats(formats: object) -> tuple[str, ...]:
     if not (isinstance(formats, list) and formats):
-        raise problem("date_formats", "must be a non-empty list of strptime formats")
+        raise _Bad("date_formats", "must be a non-empty list of strptime formats")
     for fmt in formats:
         try:
             ok = datetime.strptime(PROBE_DATE.strftime(fmt), fmt).date() == PROBE_DATE
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise problem("date_formats", f"{fmt!r} is not a strptime format for a full date")
+            raise _Bad("date_formats", f"{fmt!r} is not a strptime format for a full date")
     return tuple(formats)
 
 
-def _synthetic(problem, raw: object, payload: dict[str, str]) -> dict[str, SyntheticColumn]:
+def _synthetic(raw: object, payload: dict[str, str]) -> dict[str, SyntheticColumn]:
     if not isinstance(raw, dict):
-        raise problem("synthetic", "must be a table of payload column = {choices|min|max}")
+        raise _Bad("synthetic", "must be a table of payload column = {choices|min|max}")
     allowed = set(SyntheticColumn.__dataclass_fields__)
     columns = {}
     for column, rules in raw.items():
         key = f"synthetic.{column}"
         if column not in payload:
-            raise problem(key, "is not a payload column")
+            raise _Bad(key, "is not a payload column")
         if not isinstance(rules, dict) or rules.keys() - allowed:
-            raise problem(key, f"must be a table with keys from: {', '.join(sorted(allowed))}")
-        try:
-            columns[column] = SyntheticColumn(
-                **{**rules, "choices": tuple(rules.get("choices", ()))}
-            )
-        except TypeError as exc:
-            raise problem(key, str(exc)) from exc
+            raise _Bad(key, f"must be a table with keys from: {', '.join(sorted(allowed))}")
+        if not 0 <= rules.get("missing", 0) <= 1:
+            raise _Bad(f"{key}.missing", "must be a share between 0 and 1")
+        columns[column] = SyntheticColumn(**{**rules, "choices": tuple(rules.get("choices", ()))})
     return columns

@@ -141,6 +141,7 @@ def test_a_child_source_must_map_an_nhs_number_to_link_through(
     [
         ("[synthetic]\nHeight = { min = 1 }", "is not a payload column"),
         ("[synthetic]\nWeight = { low = 1 }", "must be a table with keys from"),
+        ("[synthetic]\nWeight = { missing = 5 }", "synthetic.Weight.missing: must be a share"),
     ],
 )
 def test_synthetic_rules_must_name_payload_columns_and_known_keys(
