@@ -32,6 +32,7 @@ from tests.live_server import serve
 SEQUENTIAL = 200
 CONCURRENCY = 16
 CONCURRENT_SAVES = 800
+WORKERS = 2  # one server process per core of the reference machine
 MIDWIFE = "midwife.brd"
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
 
@@ -142,8 +143,8 @@ def _sequential(target: Target, name: str) -> list[Row]:
     ]
 
 
-async def _concurrent(target: Target, name: str) -> list[Row]:
-    people = iter(list(itertools.islice(_mothers(12), CONCURRENT_SAVES)))
+async def _concurrent(target: Target, name: str, seed: int) -> list[Row]:
+    people = iter(list(itertools.islice(_mothers(seed), CONCURRENT_SAVES)))
     latencies: list[float] = []
     acknowledged = 0
 
@@ -198,5 +199,8 @@ def run(tmp: Path) -> list[Row]:
             with serve(data, database_url=url) as base:
                 target = Target(base, token, password, settings)
                 rows += _sequential(target, name)
-                rows += asyncio.run(_concurrent(target, name))
+                rows += asyncio.run(_concurrent(target, name, seed=12))
+            with serve(data, database_url=url, workers=WORKERS) as base:
+                target = Target(base, token, password, settings)
+                rows += asyncio.run(_concurrent(target, f"{name}, {WORKERS} workers", seed=13))
     return rows

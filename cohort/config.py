@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes: more than one uses both cores of a small machine for many midwives
+    # saving at once (each process has its own connections; the database serialises).
+    workers: int = 1
     secure_cookies: bool = False
     session_max_age_s: int = 8 * 3600
     login_max_failures: int = 5

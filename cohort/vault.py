@@ -202,9 +202,9 @@ def enrol(
 ) -> Participant:
     """Create a participant with a fresh study ID and her encrypted identity, never twice.
 
-    The audit event names the study ID and site only: identifiers never enter the trail."""
+    The audit event names the study ID and site only: identifiers never enter the trail.
+    ``store_identity`` refuses an NHS number already held before anything is committed."""
     _check_required(_plain_values(fields))
-    _refuse_duplicate(session, blind_index(keys, fields.nhs_number))
     participant = Participant(study_id=study_id.allocate(session), site_id=site_id)
     session.add(participant)
     session.flush()

@@ -23,9 +23,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60) -> Iterator[str]:
-    """Serve the instance in ``data_dir`` (initialised already); yields its base URL. The
-    server's output goes to ``server-<port>.log`` beside the data directory."""
+def serve(
+    data_dir: Path, database_url: str | None = None, timeout_s: float = 60, workers: int = 1
+) -> Iterator[str]:
+    """Serve the instance in ``data_dir`` (initialised already) with ``workers`` processes;
+    yields its base URL. The server's output goes to ``server-<port>.log`` beside the data
+    directory."""
     port = free_port()
     env = {
         **os.environ,
@@ -40,7 +43,10 @@ def serve(data_dir: Path, database_url: str | None = None, timeout_s: float = 60
     log_path = data_dir.parent / f"server-{port}.log"  # a file: a full pipe would stall it
     log = log_path.open("wb")
     server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        [*command, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s

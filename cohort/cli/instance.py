@@ -38,13 +38,16 @@ def demo(
         typer.echo(f"  {login.role:<13} {login.username:<16} {login.password}{scope}")
     if serve_after:
         typer.echo(f"Serving on http://{cfg.host}:{cfg.port}")
-        serve(host=None, port=None)
+        serve(host=None, port=None, workers=None)
 
 
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default COHORT_HOST)."),
     port: int = typer.Option(None, help="Port to listen on (default COHORT_PORT)."),
+    workers: int = typer.Option(
+        None, min=1, max=32, help="Server processes (default COHORT_WORKERS, 1)."
+    ),
 ) -> None:
     """Serve the web app and API."""
     cfg = settings()
@@ -53,6 +56,7 @@ def serve(
         factory=True,
         host=host or cfg.host,
         port=port or cfg.port,
+        workers=workers or cfg.workers,
         proxy_headers=True,
         log_level="info",
     )

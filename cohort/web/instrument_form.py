@@ -9,10 +9,12 @@ language (with ``lang`` and ``dir``) when hers differs, so she can read what she
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from jinja2 import Environment
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
@@ -35,6 +37,8 @@ MACROS = {
     "descriptive": "descriptive",
 }
 INLINE = ("yesno", "truefalse")
+CHOSEN = ("radios", "checkboxes", "select")  # macros whose answers are picked, not typed
+FIELDS_TEMPLATE = "_instrument_fields.html"
 SHOW_STATEMENTS = "show_statements"  # the action of the button beside the language
 # How a text input suits what it takes, by the dictionary's validation.
 INPUTS: dict[str, dict[str, Any]] = {
@@ -180,6 +184,59 @@ def field_views(
     ]
 
 
+def _fields_markup(
+    env: Environment,
+    spec: FormSpec,
+    answers: Answers,
+    errors: dict[str, str],
+    ui: str,
+    her: i18n.Language | None,
+) -> Markup:
+    gettext = i18n.gettext(ui)
+    return Markup(  # noqa: S704  (the output of an autoescaped template)
+        env.get_template(FIELDS_TEMPLATE).render(
+            fields=field_views(spec, answers, errors, gettext, her=her),
+            then="discussion_language",
+            then_template="_her_language.html",
+            leaflet=statements(leaflet.SUMMARY, ui, her),
+            _=gettext,
+        )
+    )
+
+
+@lru_cache(maxsize=512)
+def _chosen_fields_markup(
+    env: Environment,
+    spec: FormSpec,
+    chosen: tuple[tuple[str, str | tuple[str, ...]], ...],
+    ui: str,
+    her: i18n.Language | None,
+) -> Markup:
+    answers = {name: list(v) if isinstance(v, tuple) else v for name, v in chosen}
+    return _fields_markup(env, spec, answers, {}, ui, her)
+
+
+def fields_markup(
+    env: Environment,
+    spec: FormSpec,
+    answers: Answers,
+    errors: dict[str, str],
+    ui: str,
+    her: i18n.Language | None,
+) -> Markup:
+    """The fields' HTML. The NHS.UK macros make it most of a page's server time, so a
+    render with only picked answers and no errors (the blank form a midwife opens at every
+    appointment) is kept and reused; anything typed, an identifier above all, is rendered
+    afresh and never outlives its request."""
+    picked = {f.name for f in spec.fields if MACROS[f.type] in CHOSEN}
+    if errors or not set(answers) <= picked:
+        return _fields_markup(env, spec, answers, errors, ui, her)
+    chosen = tuple(
+        sorted((name, tuple(v) if isinstance(v, list) else v) for name, v in answers.items())
+    )
+    return _chosen_fields_markup(env, spec, chosen, ui, her)
+
+
 def render_form(
     request: Request,
     spec: FormSpec,
@@ -205,10 +262,9 @@ def render_form(
         title=gettext(title),
         intro=gettext(intro),
         action=action,
-        fields=field_views(spec, answers, errors, gettext, her=her),
+        fields=fields_markup(request.app.state.templates.env, spec, answers, errors, ui, her),
         errors=errors,
         error_list=error_list(errors),
-        leaflet=statements(leaflet.SUMMARY, ui, her),
         submission_token=token,
         form_version=spec.version,
     )

@@ -8,6 +8,7 @@ from starlette.datastructures import FormData
 
 from cohort import i18n
 from cohort.web import instrument_form
+from cohort.web.pages import make_templates
 from forms.dictionary import parse
 from tests.forms.conftest import SHIPPED
 
@@ -96,3 +97,26 @@ def test_the_error_summary_links_each_error_to_its_field():
     assert instrument_form.error_list({"outcome": "Choose"}) == [
         {"text": "Choose", "href": "#outcome"}
     ]
+
+
+ENV = make_templates().env
+
+
+def _markup(answers, errors=None):
+    return instrument_form.fields_markup(ENV, BABI, answers, errors or {}, "en", None)
+
+
+def test_a_form_of_picked_answers_renders_once_and_is_reused():
+    instrument_form._chosen_fields_markup.cache_clear()
+    first = _markup({"discussion_language": "ur"})
+    again = _markup({"discussion_language": "ur"})
+    assert first == again and 'data-field="nhs_number"' in first
+    assert instrument_form._chosen_fields_markup.cache_info().hits == 1
+
+
+def test_typed_answers_and_errors_are_rendered_afresh_and_never_kept():
+    instrument_form._chosen_fields_markup.cache_clear()
+    typed = _markup({"outcome": "1", "nhs_number": "943 476 5919"})
+    refused = _markup({"outcome": "1"}, {"outcome": "Choose one"})
+    assert 'value="943 476 5919"' in typed and "Choose one" in refused
+    assert instrument_form._chosen_fields_markup.cache_info().currsize == 0
