@@ -226,7 +226,8 @@ def _read_csv(path: Path, data: bytes, spec: SourceSpec) -> _Cells:
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise _not_utf8(path, _guess_8bit(data)) from exc
-        raise FileRefused(path, f"the file cannot be read as CSV ({exc})") from exc
+        # Arrow's message can quote a row: it stays out of the reason.
+        raise FileRefused(path, "the file cannot be read as CSV (broken quoting?)") from exc
     text = {c: table.column(c).combine_chunks() for c in spec.columns}
     rejections = [Rejection(number - 1, None, reason) for number, reason in ragged]
     return _Cells(text, frozenset(), rejections)
@@ -246,7 +247,7 @@ def _parse_csv(
     table = pa_csv.read_csv(
         pa.BufferReader(data),
         read_options=pa_csv.ReadOptions(use_threads=threads, block_size=BLOCK_BYTES),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=skip_ragged),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip_ragged),
         convert_options=pa_csv.ConvertOptions(
             include_columns=list(spec.columns),
             column_types=dict.fromkeys(spec.columns, pa.string()),
@@ -266,9 +267,7 @@ def _read_parquet(path: Path, data: bytes, spec: SourceSpec) -> _Cells:
         _require_columns(path, spec, parquet.schema_arrow.names)
         table = parquet.read(columns=list(spec.columns))
     except (pa.ArrowException, OSError) as exc:
-        raise FileRefused(
-            path, f"the file is damaged and cannot be read as Parquet ({exc})"
-        ) from exc
+        raise FileRefused(path, "the file is damaged and cannot be read as Parquet") from exc
     text, iso = {}, set()
     for column in spec.columns:
         values = table.column(column).combine_chunks()
@@ -289,7 +288,9 @@ def _other_encoding(data: bytes) -> str | None:
     """A text encoding other than UTF-8 that can be told from the first bytes alone."""
     bom = next((name for bom, name in BOMS.items() if data.startswith(bom)), None)
     head = data[:SNIFF_BYTES]
-    return bom or ("UTF-16" if head.count(b"\x00") > len(head) // 4 else None)
+    # UTF-16 without a mark: Latin text has a NUL in every other byte, on one side only.
+    lopsided = abs(head[0::2].count(0) - head[1::2].count(0)) > len(head) // 4
+    return bom or ("UTF-16" if lopsided else None)
 
 
 def _guess_8bit(data: bytes) -> str:

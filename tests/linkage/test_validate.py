@@ -116,6 +116,18 @@ def test_a_formula_cell_is_kept_as_plain_text(tmp_path: Path) -> None:
     assert checked.records["Note"].tolist() == [formula]
 
 
+def test_a_quoted_cell_may_span_lines(tmp_path: Path) -> None:
+    checked = validate_file(
+        csv_file(tmp_path, row(Note='"line one\nline two"'), row(ID="R2")), SPEC
+    )
+    assert checked.records["Note"].tolist() == ["line one\nline two", "seen by midwife"]
+
+
+def test_a_run_of_nul_bytes_rejects_its_row_not_the_file_as_utf16(tmp_path: Path) -> None:
+    checked = validate_file(csv_file(tmp_path, row(Note="\x00" * 3000), row(ID="R2")), SPEC)
+    assert [(r.row, r.reason) for r in checked.rejected] == [(1, "Note: has a NUL byte")]
+
+
 REFUSED_FILES = [
     ("empty", lambda tmp: b"", "the file is empty"),
     ("blank lines", lambda tmp: b"\n \n", "the file is empty"),
