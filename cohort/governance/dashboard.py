@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from cohort.errors import NotFound
-from cohort.governance import access, consent_rates, representativeness, withdrawals
+from cohort.governance import access, consent_rates, linkage, representativeness, withdrawals
 from cohort.governance.filters import Filters
 from cohort.governance.reach import Reach
 from cohort.governance.tables import Table
@@ -30,6 +30,7 @@ TABLES: dict[str, Builder] = {
     "withdrawals-by-time": withdrawals.by_time_to_withdrawal,
     "logins": access.logins,
     "identity-views": access.identity_views,
+    "linkage-coverage": linkage.coverage,
 }
 
 
@@ -71,7 +72,12 @@ PAGES = (
         N_("Withdrawals"),
         ("withdrawals-by-level", "withdrawals-by-month", "withdrawals-by-time"),
     ),
-    Page("access", "/governance/access", N_("Access and audit"), ("logins", "identity-views")),
+    Page(
+        "access",
+        "/governance/access",
+        N_("Access and audit"),
+        ("logins", "identity-views", "linkage-coverage"),
+    ),
 )
 
 

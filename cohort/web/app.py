@@ -17,6 +17,7 @@ from cohort.web.routes import (
     audit,
     consents,
     docs,
+    governance,
     health,
     home,
     instruments,
@@ -50,6 +51,7 @@ PAGE_ROUTERS = (
     withdrawals,
     instruments,
     audit,
+    governance,
     docs,
 )
 API_ROUTERS = (

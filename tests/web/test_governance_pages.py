@@ -1,0 +1,193 @@
+"""The governance dashboard in the web app: figures on a network known by construction,
+the site-lead rule (URL tampering included), hostile filters, CSV downloads (plain and
+publishable, formula injection neutralised), and the audit-chain check."""
+
+import csv
+import io
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from cohort.db import session_scope
+from cohort.models import AuditEvent, Site
+from tests.governance.seed import at, consents, declines
+from tests.web.conftest import csrf_of, ensure_site, sign_in
+
+MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+PAGES = (
+    "/governance",
+    "/governance/breakdowns",
+    "/governance/representativeness",
+    "/governance/withdrawals",
+    "/governance/access",
+)
+
+
+@pytest.fixture
+def network(instance, make_user):
+    """Site A (RAE): Anna 50 consents + 12 declines, Beth 30 + 8, in March; site B
+    (Zed General): Zoe, 5 consents. A lead for A, a network lead, an admin."""
+    with session_scope(instance.engine) as db:
+        a = ensure_site(db)
+        b = ensure_site(db, "ZED", "Zed General")
+    anna = make_user("anna", "midwife", site_code="RAE", full_name="Anna Able")
+    beth = make_user("beth", "midwife", site_code="RAE", full_name="Beth Baker")
+    zoe = make_user("zoe", "midwife", site_code="ZED", full_name="Zoe Zimmer")
+    make_user("lead.rae", "governance", site_code="RAE")
+    make_user("network", "governance")
+    make_user("boss", "admin")
+    e = instance.engine
+    consents(e, 50, site=a, by=anna, when=at(3, 2))
+    consents(e, 30, site=a, by=beth, when=at(3, 16), language="ur", ethnicity="pakistani")
+    declines(e, 12, site=a, by=anna, when=at(3, 3))
+    declines(e, 8, site=a, by=beth, when=at(3, 17), language="pl")
+    consents(e, 5, site=b, by=zoe, when=at(3, 9))
+    return instance
+
+
+def test_the_overview_shows_the_rates_with_charts_and_tables(client, network):
+    sign_in(client, "network")
+    page = client.get("/governance", params={**MARCH, "site": "RAE"})
+    assert page.status_code == 200
+    assert "80.0%" in page.text
+    assert page.text.count('class="cohort-chart" role="img"') == 3  # site, month, week
+    assert '<title id="consent-by-site-chart-title">' in page.text
+    assert '<table class="nhsuk-table-responsive" id="consent-by-site-table">' in page.text
+    assert "<script" not in page.text.split("<main", 1)[1]  # the charts need no JavaScript
+
+
+@pytest.mark.parametrize("username", ["network", "boss", "lead.rae"])
+def test_every_page_renders_for_governance_and_admin(client, network, username):
+    sign_in(client, username)
+    for path in PAGES:
+        assert client.get(path, params=MARCH).status_code == 200, path
+
+
+def test_the_network_sees_midwives_only_as_codes(client, network):
+    sign_in(client, "network")
+    page = client.get("/governance/breakdowns", params=MARCH).text
+    assert "RAE-M01" in page and "ZED-M01" in page
+    for name in ("Anna Able", "Beth Baker", "Zoe Zimmer"):
+        assert name not in page
+
+
+def test_a_site_lead_sees_her_midwives_by_name_and_only_her_site(client, network):
+    sign_in(client, "lead.rae")
+    page = client.get("/governance/breakdowns", params=MARCH).text
+    assert "Anna Able" in page and "Beth Baker" in page
+    assert "Zoe Zimmer" not in page and "ZED" not in page
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/governance/download"])
+def test_a_site_lead_cannot_reach_another_site_by_editing_the_address(client, network, path):
+    sign_in(client, "lead.rae")
+    params = {**MARCH, "site": "ZED", "table": "consent-by-midwife"}
+    refused = client.get(path, params=params)
+    assert refused.status_code == 403
+    assert "Zoe Zimmer" not in refused.text and "ZED-M01" not in refused.text
+    assert "your own site" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"from": "yesterday"}, "year-month-day"),
+        ({"from": "2026-04-01", "to": "2026-03-01"}, "start on or before"),
+        ({"site": "NOWHERE"}, "no such site"),
+        ({"to": "9" * 10_000}, "year-month-day"),
+        ({"site": "<script>alert(1)</script>"}, "no such site"),
+    ],
+)
+def test_hostile_filters_get_a_clear_error_and_no_figures(client, network, params, says):
+    sign_in(client, "network")
+    before = _events(network)
+    page = client.get("/governance", params=params)
+    assert page.status_code == 400
+    assert says in page.text
+    assert "nhsuk-error-summary" in page.text
+    assert "<script>alert" not in page.text
+    assert "9" * 100 not in page.text
+    assert "consent-by-site-table" not in page.text
+    assert _events(network) == before  # nothing recorded, nothing changed
+
+
+def _events(instance) -> int:
+    with Session(instance.engine) as s:
+        return len(s.exec(select(AuditEvent.id)).all())
+
+
+def _csv(response) -> dict[str, list[str]]:
+    rows = list(csv.reader(io.StringIO(response.text)))
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_a_table_downloads_as_csv_and_the_download_is_recorded(client, network):
+    sign_in(client, "network")
+    got = client.get("/governance/download", params={**MARCH, "table": "consent-by-site"})
+    assert got.status_code == 200
+    assert got.headers["content-type"].startswith("text/csv")
+    assert "consent-by-site_2026-03-01_2026-03-31.csv" in got.headers["content-disposition"]
+    table = _csv(got)
+    assert table["Bradford Royal Infirmary (RAE)"] == ["80", "20", "100", "80.0%"]
+    assert table["Zed General (ZED)"] == ["5", "0", "5", "100.0%"]
+    with Session(network.engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "governance.download")).one()
+    assert event.actor == "network" and event.detail["table"] == "consent-by-site"
+
+
+def test_the_publishable_download_applies_disclosure_control(client, network):
+    sign_in(client, "network")
+    params = {**MARCH, "table": "consent-by-site", "publishable": "true"}
+    table = _csv(client.get("/governance/download", params=params))
+    assert table["Zed General (ZED)"][0] == "suppressed"  # 5 consents
+    assert table["Zed General (ZED)"][3] == "suppressed"  # and her rate
+    assert all(cell == "suppressed" or int(cell) % 5 == 0 for cell in table["Total"][:3])
+
+
+def test_a_formula_in_a_label_is_neutralised_in_the_csv(client, network, make_user):
+    with session_scope(network.engine) as db:
+        db.add(Site(code="EVIL", name='=HYPERLINK("http://evil.example","x")'))
+    evil = make_user("eve", "midwife", site_code="EVIL")
+    with Session(network.engine) as s:
+        site = s.exec(select(Site).where(Site.code == "EVIL")).one()
+    declines(network.engine, 9, site=site, by=evil, when=at(3, 4))
+    sign_in(client, "network")
+    got = client.get("/governance/download", params={**MARCH, "table": "consent-by-site"})
+    label = next(row[0] for row in csv.reader(io.StringIO(got.text)) if "EVIL" in row[0])
+    assert label.startswith("'=HYPERLINK")
+
+
+def test_an_unknown_table_is_refused(client, network):
+    sign_in(client, "network")
+    got = client.get("/governance/download", params={"table": "identity"})
+    assert got.status_code == 404
+    assert "no such table" in got.text
+
+
+def test_the_audit_chain_is_checked_on_demand_and_the_verdict_kept(client, network):
+    csrf = sign_in(client, "network")
+    assert "has not been checked yet" in client.get("/governance/access").text
+    refused = client.post("/governance/access/verify", data={})
+    assert refused.status_code == 403
+    done = client.post(
+        "/governance/access/verify", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = client.get("/governance/access").text
+    assert re.search(r"Intact: \d+ events checked", page)
+    assert "Linkage coverage appears here once linkage has run." in page
+
+
+def test_a_midwife_cannot_open_the_dashboard(client, network):
+    sign_in(client, "anna")
+    assert client.get("/governance").status_code == 403
+    assert (
+        client.get("/governance/download", params={"table": "consent-by-site"}).status_code == 403
+    )
+
+
+def test_the_menu_offers_the_dashboard_to_governance(client, network):
+    sign_in(client, "network")
+    assert 'href="/governance"' in client.get("/").text
+    assert csrf_of(client.get("/governance").text)
