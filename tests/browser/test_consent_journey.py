@@ -90,3 +90,65 @@ def test_branching_hides_identifier_questions_for_a_decline_when_javascript_is_o
     page.check("input[name=outcome][value='1']")
     assert page.locator("[data-field=nhs_number]").is_visible()
     assert page.locator("[data-field=age_band]").is_hidden()
+
+
+def test_after_typing_her_details_a_consent_takes_at_most_six_clicks(page, live_server):
+    woman = WOMEN[len(JOURNEYS)]
+    clicks: list[str] = []
+
+    def click(selector: str) -> None:
+        clicks.append(selector)
+        page.click(selector)
+
+    sign_in(page, live_server, "midwife.brd")
+    page.click("a[href='/consents/new']")  # from her home page
+    page.wait_for_load_state()
+    page.select_option("select[name=discussion_language]", "ur")
+    page.check("input[name=outcome][value='1']")
+    page.fill("input[name=nhs_number]", woman.nhs_number)
+    page.fill("input[name=given_name]", woman.given_name)
+    page.fill("input[name=family_name]", woman.family_name)
+    page.fill("input[name=date_of_birth]", woman.date_of_birth.isoformat())
+    page.fill("input[name=postcode]", woman.postcode)
+    for item in ITEMS:
+        click(f"input[name=consent_items][value={item}]")
+    click("#save")
+    page.wait_for_load_state()
+    assert re.fullmatch(r"BB-[0-9A-Z]{4}-[0-9A-Z]{4}", page.inner_text("#study-id"))
+    assert len(clicks) <= 6
+
+
+def _tab_to(page, selector: str, limit: int = 120) -> None:
+    """Press Tab until ``selector`` has the focus, as a keyboard user moves through a page."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_a_consent_can_be_recorded_with_the_keyboard_alone(page, live_server):
+    woman = synth.mothers(4343, 1, today=date.today())[0]
+    sign_in(page, live_server, "midwife.brd")
+    page.goto(f"{live_server.url}/consents/new")
+    _tab_to(page, "select[name=discussion_language]")
+    page.keyboard.type("English")
+    _tab_to(page, "input[name=outcome][value='1']")
+    page.keyboard.press("Space")
+    typed = {
+        "nhs_number": woman.nhs_number,
+        "given_name": woman.given_name,
+        "family_name": woman.family_name,
+        "date_of_birth": woman.date_of_birth.isoformat(),
+        "postcode": woman.postcode,
+    }
+    for field, value in typed.items():
+        _tab_to(page, f"input[name={field}]")
+        page.keyboard.type(value)
+    for item in ITEMS:
+        _tab_to(page, f"input[name=consent_items][value={item}]")
+        page.keyboard.press("Space")
+    _tab_to(page, "#save")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/submissions/"))
+    assert re.fullmatch(r"BB-[0-9A-Z]{4}-[0-9A-Z]{4}", page.inner_text("#study-id"))
