@@ -47,8 +47,11 @@ def write_partner_file(spec: SourceSpec, records: pd.DataFrame, path: Path, seed
             columns[column] = columns[column].map(SEX_CODINGS[spec.sex_coding])
     columns |= synthetic_payload(spec, n, seed).to_dict("series")
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written hidden, then renamed: a scheduled run never picks up half a file.
+    partial = path.with_name(f".{path.name}.partial")
     writer = _write_parquet if spec.format == "parquet" else _write_csv
-    writer(spec, pd.DataFrame(columns), path)
+    writer(spec, pd.DataFrame(columns), partial)
+    partial.replace(path)
     return path
 
 

@@ -110,3 +110,11 @@ def test_missing_and_corrupt_values_are_written_as_a_partner_would(
     [rejection] = checked.rejected
     assert (rejection.row, rejection.record_id) == (2, "P00001")
     assert rejection.reason.startswith("Baby_DOB: not a date")
+
+
+def test_a_file_appears_in_the_inbox_only_when_complete(
+    tmp_path: Path, canonical: pd.DataFrame
+) -> None:
+    spec = SPECS["maternity"]
+    path = write_partner_file(spec, canonical, tmp_path / "inbox" / "maternity.csv", seed=1)
+    assert [p.name for p in path.parent.iterdir()] == ["maternity.csv"]

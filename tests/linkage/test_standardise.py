@@ -158,3 +158,8 @@ def test_nhs_number_check_agrees_with_the_cohort_rule() -> None:
     numbers += nhs_number_library.generate(quantity=500)
     got = standardise(pd.DataFrame({"nhs_number": numbers}, dtype=object))["nhs_number"]
     assert [value is not None for value in got] == [is_valid(n) for n in numbers]
+
+
+def test_an_empty_frame_gets_every_field() -> None:
+    out = standardise(pd.DataFrame({"record_id": pd.Series([], dtype=object)}))
+    assert out.empty and set(IDENTIFIER_FIELDS) <= set(out.columns)
