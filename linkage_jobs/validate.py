@@ -316,6 +316,7 @@ def _csv_header(data: bytes) -> list[str]:
 
 
 def _require_columns(path: Path, spec: SourceSpec, present: list[str]) -> None:
+    """Every spec column exactly once: a second copy could hold anything."""
     missing = [c for c in spec.columns if c not in present]
     if missing:
         raise FileRefused(
@@ -323,6 +324,9 @@ def _require_columns(path: Path, spec: SourceSpec, present: list[str]) -> None:
             f"the file lacks the column(s) {', '.join(missing)} that the {spec.name} spec "
             f"requires (it has: {', '.join(present) or 'none'})",
         )
+    twice = [c for c in spec.columns if present.count(c) > 1]
+    if twice:
+        raise FileRefused(path, f"the column(s) {', '.join(twice)} appear more than once")
 
 
 def _row_numbers(rows_read: int, ragged: list[Rejection]) -> np.ndarray:

@@ -151,6 +151,11 @@ REFUSED_FILES = [
         "lacks the column(s) DOB, BMI that the clinic spec requires",
     ),
     (
+        "a column twice",
+        lambda tmp: f"{HEADER},DOB\n{row()},01/01/2000\n".encode(),
+        "the column(s) DOB appear more than once",
+    ),
+    (
         "no date parses",
         lambda tmp: f"{HEADER}\n{row(DOB='02/28/1990')}\n{row(ID='R2', DOB='')}\n".encode(),
         "no value in the date column DOB is a date in the format(s) %d/%m/%Y, %Y-%m-%d",
