@@ -5,7 +5,7 @@ UTC, as they are stored."""
 from datetime import date, timedelta
 
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Integer, String
 
 
@@ -16,8 +16,8 @@ class month_of(FunctionElement):
     inherit_cache = True
 
 
-class week_of(FunctionElement):
-    """``YYYY-MM-DD`` of the Monday starting a timestamp's ISO week."""
+class day_of(FunctionElement):
+    """``YYYY-MM-DD`` of a timestamp."""
 
     type = String()
     inherit_cache = True
@@ -41,16 +41,15 @@ def _month_pg(element, compiler, **kw) -> str:
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM')"
 
 
-@compiles(week_of, "sqlite")
-def _week_sqlite(element, compiler, **kw) -> str:
-    # 'weekday 0' moves on to Sunday (or stays on one); six days back is that week's Monday.
-    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
+@compiles(day_of, "sqlite")
+def _day_sqlite(element, compiler, **kw) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"
 
 
-@compiles(week_of, "postgresql")
-def _week_pg(element, compiler, **kw) -> str:
+@compiles(day_of, "postgresql")
+def _day_pg(element, compiler, **kw) -> str:
     stamp = compiler.process(element.clauses, **kw)
-    return f"to_char(date_trunc('week', ({stamp}) AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+    return f"to_char(({stamp}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 @compiles(days_between, "sqlite")
@@ -65,6 +64,16 @@ def _days_pg(element, compiler, **kw) -> str:
     return f"CAST(floor(extract(epoch FROM ({later}) - ({earlier})) / 86400) AS INTEGER)"
 
 
+def month_of_day(day: str) -> str:
+    return day[:7]
+
+
+def week_of_day(day: str) -> str:
+    """The Monday starting the ISO week of a ``YYYY-MM-DD`` day."""
+    d = date.fromisoformat(day)
+    return (d - timedelta(days=d.weekday())).isoformat()
+
+
 def months(start: date, end: date) -> list[str]:
     """Every month touching ``start``..``end``, as ``month_of`` writes them."""
     found, year, month = [], start.year, start.month
@@ -75,10 +84,6 @@ def months(start: date, end: date) -> list[str]:
 
 
 def weeks(start: date, end: date) -> list[str]:
-    """The Monday of every ISO week touching ``start``..``end``, as ``week_of`` writes them."""
+    """The Monday of every ISO week touching ``start``..``end``, as ``week_of_day`` says."""
     monday = start - timedelta(days=start.weekday())
     return [(monday + timedelta(weeks=n)).isoformat() for n in range((end - monday).days // 7 + 1)]
-
-
-def bucket(kind: str, stamp: ColumnElement) -> ColumnElement:
-    return {"month": month_of, "week": week_of}[kind](stamp)
