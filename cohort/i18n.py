@@ -63,7 +63,7 @@ def _as_written(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Message:
     """A marked message and its values, translated only where it is shown: the catalogs
     carry one msgid per shape of message (``row %(row)s: …``), never one per value, and

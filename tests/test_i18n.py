@@ -46,3 +46,15 @@ def test_numbers_use_the_locale_separators():
 def test_unknown_languages_fall_back_to_english(code):
     assert i18n.language(code).code == "en"
     assert i18n.gettext(code)("Save") == "Save"
+
+
+def test_a_message_is_translated_where_shown_values_and_all():
+    inner = i18n.Message("is empty: %(what)s", {"what": "name"})
+    outer = i18n.Message("row %(row)s: %(problem)s", {"row": 2, "problem": inner})
+    shouty = {"row %(row)s: %(problem)s": "ROW %(row)s: %(problem)s", "is empty: %(what)s": "EMPTY"}
+    assert outer.translated(lambda text: shouty.get(text, text)) == "ROW 2: EMPTY"
+    assert str(outer) == "row 2: is empty: name"
+
+
+def test_a_message_without_values_is_left_as_written_even_with_a_percent_sign():
+    assert str(i18n.Message("100% of sites")) == "100% of sites"
