@@ -163,3 +163,12 @@ def test_an_unknown_language_cookie_reads_as_english(client):
     page = flat(client.get("/login").text)
     assert '<html lang="en" dir="ltr">' in page and heading(page) == "Sign in"
     assert csrf_of(page)
+
+
+def test_dates_on_staff_pages_are_written_the_locale_way(client, make_user):
+    make_user("dora", "data_manager")
+    sign_in(client, "dora")
+    in_language(client, "ro")
+    page = client.get("/instruments").text
+    published = re.search(r"<td[^>]*>([^<]*\d{4}[^<]*)</td>", page).group(1)
+    assert re.fullmatch(r"\d{1,2} [a-zăîâșț]+\.? \d{4}, \d{2}:\d{2}:\d{2}", published), published
