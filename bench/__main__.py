@@ -5,13 +5,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, spine
+from bench import consent_capture, governance, spine
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 SUITES = {
     "spine": ("Platform spine", spine.run),
     "consent": ("Consent capture", consent_capture.run),
+    "governance": ("Governance dashboard", governance.run),
 }
 
 

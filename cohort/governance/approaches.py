@@ -32,12 +32,13 @@ GROUPINGS: dict[str, Callable[[Table], tuple[ColumnElement, ...]]] = {
     "ethnicity": lambda t: (t.c.ethnicity,),
     "age_band": lambda t: (t.c.age_band,),
 }
-# Splits summed from the site-and-day grouping: (site id, day) -> the split's key.
-FROM_SITE_DAYS: dict[str, Callable[[int, str], object]] = {
-    "overall": lambda site, day: OVERALL,
-    "site": lambda site, day: site,
-    "month": lambda site, day: month_of_day(day),
-    "week": lambda site, day: week_of_day(day),
+# Splits summed from the site-and-day grouping: which half of (site id, day) they read,
+# and the split's key from it.
+FROM_SITE_DAYS: dict[str, tuple[int, Callable[[object], object]]] = {
+    "overall": (0, lambda site: OVERALL),
+    "site": (0, lambda site: site),
+    "month": (1, month_of_day),
+    "week": (1, week_of_day),
 }
 
 
@@ -103,10 +104,13 @@ def approaches_by(session: Session, filters: Filters, dimension: str) -> dict[ob
     """Approaches in the period and site, keyed by the dimension's value (None: not recorded)."""
     if dimension not in FROM_SITE_DAYS:
         return _approaches(session, filters, dimension)
-    key_of = FROM_SITE_DAYS[dimension]
+    half, key_of = FROM_SITE_DAYS[dimension]
+    keys: dict[object, object] = {}  # each site or day is looked up once
     consented: dict[object, int] = defaultdict(int)
     declined: dict[object, int] = defaultdict(int)
-    for (site, day), found in _site_days(session, filters).items():
-        consented[key_of(site, day)] += found.consented
-        declined[key_of(site, day)] += found.declined
+    for site_day, found in _site_days(session, filters).items():
+        part = site_day[half]
+        key = keys[part] if part in keys else keys.setdefault(part, key_of(part))
+        consented[key] += found.consented
+        declined[key] += found.declined
     return {key: Approaches(consented[key], declined[key]) for key in consented}

@@ -1,0 +1,301 @@
+"""The governance dashboard over 1,000,000 consent and decline records at 13 sites, against
+a real ``cohort serve`` on SQLite and PostgreSQL: each page's server time (Server-Timing
+header, median and p99) for the default twelve months and for the whole five years, with
+the health check measured side by side as the framework's floor.
+
+The records are bulk-loaded (executemany on SQLite, COPY on PostgreSQL), not captured:
+760,000 enrolments, 40,000 later updates of consent (which must not count again) and
+200,000 declines, spread evenly over five years."""
+
+import json
+import random
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bench.harness import Row, median, p99, pg_database
+from cohort.auth.users import create_user
+from cohort.config import Settings
+from cohort.db import make_engine, session_scope
+from cohort.instance import initialise
+from tests.live_server import serve
+
+SITES = 13
+MIDWIVES_PER_SITE = 10
+ENROLMENTS = 760_000
+UPDATES = 40_000
+DECLINES = 200_000
+YEARS = 5
+RUNS = 20
+PASSWORD = secrets.token_urlsafe(16)
+PAGES = (
+    "/governance",
+    "/governance/breakdowns",
+    "/governance/representativeness",
+    "/governance/withdrawals",
+    "/governance/access",
+)
+LANGUAGES = ("en",) * 12 + ("ur", "pa", "pl", "ro", "sk", "ar", "bn")
+AGE_BANDS = ("16_19", "20_24", "25_29", "25_29", "30_34", "30_34", "35_39", "40_50")
+ETHNICITIES = (
+    *("white_british",) * 8,
+    *("pakistani",) * 6,
+    "indian",
+    "bangladeshi",
+    "african",
+    "caribbean",
+    "other_white",
+    "roma",
+    "arab",
+    "other_mixed",
+    None,
+)
+SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
+CONSENT_COLUMNS = (
+    "participant_id, site_id, recorded_by, form_name, form_version, language, age_band, "
+    "ethnicity, items, recorded_at"
+)
+DECLINE_COLUMNS = (
+    "site_id, recorded_by, form_name, form_version, language, age_band, ethnicity, recorded_at"
+)
+INSERT_CONSENT = (
+    "INSERT INTO consent (participant_id, site_id, recorded_by, form_name, form_version, "
+    "language, age_band, ethnicity, items, recorded_at) "
+    "VALUES (?, ?, ?, 'babi_consent', '1', ?, ?, ?, ?, ?)"
+)
+INSERT_DECLINE = (
+    "INSERT INTO decline (site_id, recorded_by, form_name, form_version, language, age_band, "
+    "ethnicity, recorded_at) VALUES (?, ?, 'babi_consent', '1', ?, ?, ?, ?)"
+)
+ITEMS = json.dumps({"link_mother_health": True, "link_baby_health": True, "contact": True})
+
+
+def _staff(engine: Engine) -> dict[int, list[int]]:
+    """13 sites and their midwives (direct inserts: nobody signs in as them)."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for s in range(SITES):
+            conn.execute(
+                text("INSERT INTO site (code, name, created_at) VALUES (:c, :n, :t)"),
+                {"c": f"S{s:02d}", "n": f"Site {s:02d}", "t": now},
+            )
+        sites = [row[0] for row in conn.execute(text("SELECT id FROM site ORDER BY id"))]
+        for site in sites:
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (username, full_name, role, site_id, password_hash, '
+                    "active, failed_logins, session_version, created_at) VALUES "
+                    "(:u, :f, 'midwife', :s, 'x', true, 0, 1, :t)"
+                ),
+                [
+                    {"u": f"mw{site}-{m}", "f": f"Midwife {site}-{m}", "s": site, "t": now}
+                    for m in range(MIDWIVES_PER_SITE)
+                ],
+            )
+        found = conn.execute(text("SELECT id, site_id FROM \"user\" WHERE role = 'midwife'"))
+        staff: dict[int, list[int]] = {}
+        for user_id, site_id in found:
+            staff.setdefault(site_id, []).append(user_id)
+    return staff
+
+
+def _moments(rng: random.Random, n: int, end: datetime) -> Iterator[datetime]:
+    span = YEARS * 365 * 86400
+    for _ in range(n):
+        yield end - timedelta(seconds=rng.randrange(span))
+
+
+def _records(staff: dict[int, list[int]], end: datetime):
+    """(participants, consents, declines) as tuples in column order; deterministic."""
+    rng = random.Random(6)  # noqa: S311  (synthetic records, reproducible)
+    sites = list(staff)
+    participants, consents = [], []
+    for i, at in enumerate(_moments(rng, ENROLMENTS, end), start=1):
+        site = rng.choice(sites)
+        participants.append((f"BN{i:08d}", site, at))
+        consents.append(
+            (
+                i,
+                site,
+                rng.choice(staff[site]),
+                rng.choice(LANGUAGES),
+                rng.choice(AGE_BANDS),
+                rng.choice(ETHNICITIES),
+                at,
+            )
+        )
+    for _ in range(UPDATES):
+        first = consents[rng.randrange(ENROLMENTS)]
+        consents.append((*first[:6], first[6] + timedelta(days=rng.randrange(1, 200))))
+    declines = []
+    for at in _moments(rng, DECLINES, end):
+        site = rng.choice(sites)
+        declines.append(
+            (
+                site,
+                rng.choice(staff[site]),
+                rng.choice(LANGUAGES),
+                rng.choice(AGE_BANDS),
+                rng.choice(ETHNICITIES),
+                at,
+            )
+        )
+    return participants, consents, declines
+
+
+def _sqlite_stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite storage format
+
+
+def _load_sqlite(engine: Engine, participants, consents, declines) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("BEGIN")
+        cur.executemany(
+            "INSERT INTO participant (id, study_id, site_id, created_at) VALUES (?, ?, ?, ?)",
+            [
+                (i, sid, site, _sqlite_stamp(at))
+                for i, (sid, site, at) in enumerate(participants, 1)
+            ],
+        )
+        cur.executemany(
+            INSERT_CONSENT,
+            [(*c[:3], c[3], c[4], c[5], ITEMS, _sqlite_stamp(c[6])) for c in consents],
+        )
+        cur.executemany(
+            INSERT_DECLINE,
+            [(*d[:5], _sqlite_stamp(d[5])) for d in declines],
+        )
+        cur.execute("COMMIT")
+        cur.execute("ANALYZE")
+    finally:
+        raw.close()
+
+
+def _copy(cur, table: str, columns: str, rows) -> None:
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _load_pg(engine: Engine, participants, consents, declines) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        _copy(
+            cur,
+            "participant",
+            "id, study_id, site_id, created_at",
+            ((i, *p) for i, p in enumerate(participants, 1)),
+        )
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('participant', 'id'), %s)", (len(participants),)
+        )
+        _copy(
+            cur,
+            "consent",
+            CONSENT_COLUMNS,
+            ((*c[:3], "babi_consent", "1", *c[3:6], ITEMS, c[6]) for c in consents),
+        )
+        _copy(
+            cur,
+            "decline",
+            DECLINE_COLUMNS,
+            ((*d[:2], "babi_consent", "1", *d[2:]) for d in declines),
+        )
+        raw.commit()
+        raw.dbapi_connection.autocommit = True
+        cur.execute("VACUUM ANALYZE")
+    finally:
+        raw.close()
+
+
+def _prepare(data: Path, database_url: str | None) -> float:
+    """Initialise the instance, load the records; rows loaded per second."""
+    settings = Settings(data_dir=data, database_url=database_url)
+    initialise(settings)
+    engine = make_engine(settings.db_url)
+    try:
+        with session_scope(engine) as s:
+            create_user(
+                s,
+                username="gov",
+                full_name="Governance Lead",
+                role="governance",
+                password=PASSWORD,
+                actor="bench",
+            )
+        staff = _staff(engine)
+        records = _records(staff, datetime.now(UTC))
+        start = time.perf_counter()
+        load = _load_sqlite if settings.is_sqlite else _load_pg
+        load(engine, *records)
+        rate = sum(len(r) for r in records) / (time.perf_counter() - start)
+    finally:
+        engine.dispose()
+    return rate
+
+
+def _server_ms(response: httpx.Response) -> float:
+    response.raise_for_status()
+    return float(SERVER_TIMING.search(response.headers["server-timing"]).group(1))
+
+
+def _signed_in(client: httpx.Client) -> None:
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = client.post("/login", data={"username": "gov", "password": PASSWORD, "csrf_token": csrf})
+    if done.status_code != 303:
+        raise RuntimeError(f"sign-in refused: {done.status_code}")
+
+
+def _pages(url: str, name: str) -> list[Row]:
+    today = date.today()
+    periods = {
+        "12 months": {},
+        "5 years": {"from": (today - timedelta(days=YEARS * 365)).isoformat()},
+    }
+    rows = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        _signed_in(client)
+        for label, params in periods.items():
+            for path in PAGES:
+                page, health = [], []
+                _server_ms(client.get(path, params=params))  # warm-up
+                for _ in range(RUNS):
+                    page.append(_server_ms(client.get(path, params=params)))
+                    health.append(_server_ms(client.get("/api/v1/health")))
+                rows.append(
+                    Row(
+                        f"{name}: {path}, {label}, server time",
+                        "ms",
+                        median(page),
+                        p99(page),
+                        "health check",
+                        median(page) / median(health),
+                    )
+                )
+    return rows
+
+
+def run(tmp: Path) -> list[Row]:
+    rows: list[Row] = []
+    total = ENROLMENTS + UPDATES + DECLINES
+    with pg_database() as pg_url:
+        for name, url in (("SQLite", None), ("PostgreSQL", pg_url)):
+            data = tmp / name
+            rate = _prepare(data, url)
+            rows.append(
+                Row(f"{name}: bulk load of {total:,} consent and decline rows", "rows/s", rate)
+            )
+            with serve(data, database_url=url) as base:
+                rows += _pages(base, name)
+    return rows
