@@ -90,11 +90,14 @@ BLOCKING_RULES = [
     "l.given_name = r.given_name AND l.family_name = r.family_name "
     "AND left(l.date_of_birth, 7) = left(r.date_of_birth, 7)",
 ]
-# Training blocks for m, by expectation maximisation: pairs sharing an NHS number (almost
-# all true matches) teach every other comparison; pairs sharing names and birth month
-# teach how often a true match's NHS number and postcode agree. The prior comes from
-# pairs agreeing on NHS number and postcode, which find about PRIOR_RULE_RECALL of matches.
-EM_BLOCKS = [BLOCKING_RULES[0], BLOCKING_RULES[-1]]
+# Training blocks for m, by expectation maximisation. Pairs sharing an NHS number (almost
+# all true matches) teach every other comparison. Pairs sharing names and birth month, or
+# for a child's row (no given name or birthday of the mother's) a postcode and family
+# initial, teach how often a true match's NHS number agrees: the first with pairs is used.
+# The prior comes from pairs agreeing on NHS number and postcode, which find about
+# PRIOR_RULE_RECALL of the matches.
+NHS_BLOCK = BLOCKING_RULES[0]
+NHS_TEACHING_BLOCKS = [BLOCKING_RULES[-1], BLOCKING_RULES[-2]]
 PRIOR_RULE = "l.nhs_hash = r.nhs_hash AND l.postcode = r.postcode"
 PRIOR_RULE_RECALL = 0.8
 

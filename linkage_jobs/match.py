@@ -25,7 +25,7 @@ from linkage_jobs.match_tables import (
 )
 from linkage_jobs.model import LinkageModel, train_on_tables
 
-DEFAULT_THRESHOLD = 0.95
+DEFAULT_THRESHOLD = 0.9
 CLERICAL_FLOOR = 0.5
 # Evidence (log2 Bayes factor) the identifiers other than the NHS number must add up to
 # before a shared NHS number is believed: at least "more likely the same woman than not".

@@ -72,14 +72,18 @@ def train_on_tables(
         linker = Linker(inputs.tables, settings, log_level=None)
         sampled = min(U_MAX_PAIRS, len(left) * len(right))
         linker.training.estimate_u_using_random_sampling(max_pairs=sampled, seed=seed, num_chunks=1)
-        for block in comparisons.EM_BLOCKS:
-            if count_pairs(inputs.con, block) >= MIN_EM_PAIRS:
+        teaching = [b for b in comparisons.NHS_TEACHING_BLOCKS if _enough(inputs.con, b)]
+        for block in [comparisons.NHS_BLOCK, *teaching[:1]]:
+            if _enough(inputs.con, block):
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     block, estimate_without_term_frequencies=True
                 )
         trained = linker.misc.save_model_to_json()
     trained.pop("linker_uid", None)
     _fill_unobserved(trained, sampled)
+    trained["probability_two_random_records_match"] = _significant(
+        trained["probability_two_random_records_match"]
+    )
     return LinkageModel(
         settings=trained,
         trained_at=datetime.now(UTC),
@@ -87,6 +91,10 @@ def train_on_tables(
         source=source_name,
         training_rows=len(left) + len(right),
     )
+
+
+def _enough(con: duckdb.DuckDBPyConnection, block: str) -> bool:
+    return count_pairs(con, block) >= MIN_EM_PAIRS
 
 
 def _prior(con: duckdb.DuckDBPyConnection, all_pairs: int) -> float:
@@ -110,6 +118,14 @@ def _fill_unobserved(settings: dict[str, Any], sampled: float) -> None:
             m = level.get("m_probability")
             unseen = not isinstance(m, float) or m <= 0
             level["m_probability"] = level["u_probability"] if unseen else max(m, MIN_M)
+            for name in ("m_probability", "u_probability"):
+                level[name] = _significant(level[name])
+
+
+def _significant(x: float) -> float:
+    """Six significant figures: parallel sums differ in the last bits from run to run, and
+    the version (a hash of the settings) must not."""
+    return float(f"{x:.6g}")
 
 
 def _version(settings: dict[str, Any]) -> str:

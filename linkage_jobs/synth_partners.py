@@ -112,6 +112,8 @@ def _member_rows(rng: np.random.Generator, cohort: pd.DataFrame, n: int) -> pd.D
 
 def _corrupt(rng: np.random.Generator, rows: pd.DataFrame, cohort: pd.DataFrame) -> None:
     n = len(rows)
+    if not n:
+        return
 
     def hit(share: float) -> np.ndarray:
         return rng.random(n) < share
