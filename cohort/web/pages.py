@@ -83,7 +83,8 @@ def error_message(error: CohortError, gettext: Gettext) -> str:
 
 
 def _gettext(context: Context) -> Gettext:
-    return context.get("_") or i18n.gettext(i18n.DEFAULT)
+    """The page's own gettext (its UI language's), else the environment's English one."""
+    return context["_"]
 
 
 @pass_context
