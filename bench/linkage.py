@@ -1,0 +1,180 @@
+"""Linkage: 100,000 mothers against a 1,000,000-row health file (about 90,000 rows of
+members, some twice; 10% of those with a missing, mistyped or someone else's NHS number;
+typos, day/month swaps, married names, moved postcodes; near-namesakes who must not link).
+
+Four ways, interleaved run by run so the shared machine's drift hits them alike, each
+from the raw frames (standardisation and hashing included) in a fresh forked process, so
+its peak memory is its own: (a) bare Splink on all rows, trained as the tutorials do
+(the baseline); (b) the exact NHS-number join alone; (c) ``link()`` training its model;
+(d) ``link()`` reusing the stored model. Wall time, peak resident memory, and precision,
+recall and F1 against the ground truth.
+
+``BENCH_LINKAGE_SCALE=0.1`` runs a tenth of the size; ``BENCH_LINKAGE_RUNS`` sets the runs.
+"""
+
+import multiprocessing
+import os
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from splink import Linker
+
+from bench.harness import Row, median, p99
+from linkage_jobs import comparisons
+from linkage_jobs.keyed_hash import random_key
+from linkage_jobs.match import DEFAULT_THRESHOLD, link
+from linkage_jobs.match_tables import cohort_table, source_table, splink_db
+from linkage_jobs.model import load_latest, save, train
+from linkage_jobs.quality import Quality, measure
+from linkage_jobs.synth_partners import cohort_people, partner_records
+
+MOTHERS, ROWS, MEMBER_SHARE = 100_000, 1_000_000, 0.09
+SCALE = float(os.environ.get("BENCH_LINKAGE_SCALE", "1"))
+RUNS = int(os.environ.get("BENCH_LINKAGE_RUNS", "3"))
+# The baseline's training, as Splink's tutorials set it: a large u sample, EM on two
+# blocks of all rows, with term frequencies.
+BARE_U_PAIRS = 1e7
+BARE_EM_BLOCKS = ["l.date_of_birth = r.date_of_birth", "l.postcode = r.postcode"]
+
+Method = Callable[[pd.DataFrame, pd.DataFrame, Path], pd.DataFrame]
+
+
+def bare_splink(cohort: pd.DataFrame, source: pd.DataFrame, _: Path) -> pd.DataFrame:
+    """Splink alone: every row scored, the NHS-number hash one comparison among others."""
+    key = random_key()
+    left, right = cohort_table(cohort, key), source_table(source, key)
+    with splink_db(left, right) as inputs:
+        linker = Linker(inputs.tables, comparisons.settings(), log_level=None)
+        linker.training.estimate_probability_two_random_records_match(
+            [comparisons.PRIOR_RULE], recall=comparisons.PRIOR_RULE_RECALL
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=BARE_U_PAIRS, seed=0)
+        for block in BARE_EM_BLOCKS:
+            linker.training.estimate_parameters_using_expectation_maximisation(block)
+        pairs = linker.inference.predict(threshold_match_probability=DEFAULT_THRESHOLD)
+        pairs = pairs.as_pandas_dataframe()
+    on_left = pairs["source_dataset_l"] == "cohort_input"
+    best = (
+        pd.DataFrame(
+            {
+                "record_id": pairs["unique_id_r"].where(on_left, pairs["unique_id_l"]),
+                "study_id": pairs["unique_id_l"].where(on_left, pairs["unique_id_r"]),
+                "match_probability": pairs["match_probability"],
+            }
+        )
+        .sort_values("match_probability", ascending=False)
+        .drop_duplicates("record_id")
+    )
+    return best.assign(method="probabilistic")
+
+
+def exact_join(cohort: pd.DataFrame, source: pd.DataFrame, _: Path) -> pd.DataFrame:
+    """The keyed NHS-number hash joined, nothing confirmed."""
+    key = random_key()
+    left = cohort_table(cohort, key)[["unique_id", comparisons.NHS]].dropna()
+    right = source_table(source, key)[["unique_id", comparisons.NHS]].dropna()
+    joined = right.merge(left, on=comparisons.NHS, suffixes=("_r", "_l"))
+    return pd.DataFrame(
+        {
+            "record_id": joined["unique_id_r"],
+            "study_id": joined["unique_id_l"],
+            "match_probability": 1.0,
+            "method": "exact",
+        }
+    )
+
+
+def link_training(cohort: pd.DataFrame, source: pd.DataFrame, models: Path) -> pd.DataFrame:
+    """``link()`` as a first run: train, store the model, link."""
+    model = train(cohort, source, "health")
+    save(model, models)
+    return link(cohort, source, model=model)
+
+
+def link_stored(cohort: pd.DataFrame, source: pd.DataFrame, models: Path) -> pd.DataFrame:
+    """``link()`` as a scheduled run: load the stored model, link."""
+    return link(cohort, source, model=load_latest(models, "health"))
+
+
+METHODS: dict[str, tuple[str, Method]] = {
+    "bare": ("(a) bare Splink on all rows (baseline)", bare_splink),
+    "exact": ("(b) exact NHS-number join alone", exact_join),
+    "train": ("(c) link(), training included", link_training),
+    "stored": ("(d) link(), stored model reused", link_stored),
+}
+
+
+def _measure(method: Method, data: tuple, models: Path, out) -> None:
+    """In a forked child: run once, send back seconds, peak MiB and quality."""
+    cohort, source, truth = data
+    start = time.perf_counter()
+    links = method(cohort, source, models)
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.send((seconds, peak_mib, measure(links, truth)))
+    out.close()
+
+
+_DATA: tuple = ()
+
+
+def _in_child(key: str, models: Path) -> tuple[float, float, Quality]:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_measure, args=(METHODS[key][1], _DATA, models, send)
+    )
+    child.start()
+    result = receive.recv()
+    child.join()
+    return result
+
+
+def run(tmp: Path) -> list[Row]:
+    global _DATA
+    mothers, rows = round(MOTHERS * SCALE), round(ROWS * SCALE)
+    start = time.perf_counter()
+    cohort = cohort_people(mothers, seed=1)
+    source, truth = partner_records(cohort, rows=rows, member_share=MEMBER_SHARE, seed=2)
+    synth_seconds = time.perf_counter() - start
+    _DATA = (cohort, source, truth)
+    results: dict[str, list[tuple[float, float, Quality]]] = {key: [] for key in METHODS}
+    for _ in range(RUNS):
+        for key in METHODS:  # "train" before "stored": the stored model is the latest
+            results[key].append(_in_child(key, tmp / "models"))
+            print(key, results[key][-1], flush=True)
+    return [
+        Row(
+            f"synthetic data: {mothers:,} mothers, {rows:,}-row file ({len(truth):,} member rows)",
+            "s",
+            synth_seconds,
+        ),
+        *(row for key in METHODS for row in _rows(key, results)),
+    ]
+
+
+def _rows(key: str, results: dict[str, list[tuple[float, float, Quality]]]) -> list[Row]:
+    title = METHODS[key][0]
+    seconds = [r[0] for r in results[key]]
+    bare = median([r[0] for r in results["bare"]])
+    quality = results[key][-1][2]  # the same data each run: identical links
+    return [
+        Row(
+            f"{title}: wall time",
+            "s",
+            median(seconds),
+            p99(seconds),
+            None if key == "bare" else "bare Splink",
+            None if key == "bare" else median(seconds) / bare,
+        ),
+        Row(f"{title}: peak memory", "MiB", median([r[1] for r in results[key]])),
+        Row(
+            f"{title}: F1 {quality.f1:.4f} (precision {quality.precision:.4f}, "
+            f"recall {quality.recall:.4f}; "
+            f"{quality.false_pos:,} false, {quality.false_neg:,} missed)",
+            "%",
+            quality.f1 * 100,
+        ),
+    ]
