@@ -17,6 +17,7 @@ GAP = 8
 PLOT_HEIGHT = 220
 MARGIN = 40
 TICKS = (0, 0.25, 0.5, 0.75, 1.0)
+CHAR_WIDTH = 7  # of an 11-pixel label, roughly
 
 
 def percent(value: float | None) -> str:
@@ -98,11 +99,12 @@ class LineChart:
     ink: str = INK
 
 
-def line_chart(
-    title: str, items: Sequence[tuple[str, float | None]], empty: str, max_labels: int = 12
-) -> LineChart:
-    """A rate (0 to 1) over periods; gaps where a period has no value."""
+def line_chart(title: str, items: Sequence[tuple[str, float | None]], empty: str) -> LineChart:
+    """A rate (0 to 1) over periods; gaps where a period has no value. Only as many period
+    labels are written under the axis as fit side by side."""
     n = len(items)
+    longest = max((len(name) for name, _ in items), default=1)
+    max_labels = max(2, (WIDTH - 2 * MARGIN) // (CHAR_WIDTH * longest + 12))
     step = (WIDTH - 2 * MARGIN) / max(n - 1, 1)
 
     def y_of(value: float) -> float:
