@@ -1,6 +1,8 @@
 """Chart geometry: bars as long as the rate, a line broken where a period has no value,
 and a text description of every value."""
 
+from itertools import pairwise
+
 from cohort.governance.charts import OKABE_ITO, bar_chart, line_chart, rates_of
 
 
@@ -26,7 +28,7 @@ def test_x_labels_are_thinned_to_stay_readable():
     items = [(f"2026-{i:02d}-01", 0.5) for i in range(52)]
     labels = line_chart("Weeks", items, "none").x_labels
     assert 4 <= len(labels) <= 8
-    assert all(b.x - a.x >= 7 * 10 for a, b in zip(labels, labels[1:], strict=False))
+    assert all(b.x - a.x >= 7 * 10 for a, b in pairwise(labels))
 
 
 def test_rates_of_a_consent_table_leave_out_the_total():
