@@ -1,5 +1,6 @@
 """The demo instance: a small BaBi-like network with one login per role and a few hundred
-synthetic consents and declines, seeded once; re-running changes nothing."""
+synthetic consents and declines, seeded once, then a synthetic file from every partner
+source linked to it; re-running changes nothing."""
 
 import json
 import os
@@ -16,9 +17,11 @@ from cohort.auth.users import create_user
 from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.instance import Instance
-from cohort.models import Project, Site, User
+from cohort.models import LinkageRun, Project, Site, User
 from cohort.sites import add_site
 from forms import registry
+from linkage_jobs import runner, synth_deliveries
+from linkage_jobs.spec import load_specs
 
 ACTOR = "demo-seed"
 SEED = 2026
@@ -141,8 +144,17 @@ def _seed_answers(session: Session, inst: Instance, today: date) -> None:
         )
 
 
-def seed(inst: Instance, today: date | None = None) -> list[DemoLogin]:
-    """Seed the demo network once (one transaction) and return its logins."""
+def link_deliveries(inst: Instance) -> list[LinkageRun]:
+    """Synthetic partner files for every shipped source, from the seeded cohort, linked
+    once, so the demo's runs page and research store show linked data."""
+    specs = load_specs()
+    synth_deliveries.deliver(inst, specs, seed=SEED)
+    return [run for spec in specs.values() for run in runner.run_source(inst, spec, actor=ACTOR)]
+
+
+def seed(inst: Instance, today: date | None = None, *, link: bool = True) -> list[DemoLogin]:
+    """Seed the demo network once (one transaction) and return its logins; then, the first
+    time only, deliver synthetic partner files and link them (``link``)."""
     path = _logins_file(inst)
     with session_scope(inst.engine) as session:
         if session.exec(select(Site)).first() is not None:
@@ -155,4 +167,6 @@ def seed(inst: Instance, today: date | None = None) -> list[DemoLogin]:
         logins = _seed_people(session)
         _seed_answers(session, inst, today or date.today())
         _save_logins(path, logins)  # before the commit: a seeded instance always has it
+    if link:
+        link_deliveries(inst)
     return logins

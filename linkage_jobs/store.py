@@ -308,7 +308,7 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
     schema, _, name = table.rpartition(".")
     with connect(path) as con:
         return (
-            con.execute(f"SELECT * FROM {schema or 'main'}.{_ident(name)}")  # noqa: S608
+            con.sql(f"SELECT * FROM {schema or 'main'}.{_ident(name)}")  # noqa: S608
             .to_arrow_table()
             .to_pandas()
         )

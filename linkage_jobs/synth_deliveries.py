@@ -22,6 +22,7 @@ from linkage_jobs.synth_partners import partner_records
 MEMBER_SHARE = 0.6  # of a file's rows, cohort members (some twice); the rest are others
 ROWS_PER_MEMBER = 1.2
 MIN_ROWS = 20
+MAX_ROWS = 1_000_000
 EXTENSIONS = {"csv": "csv", "parquet": "parquet"}
 
 

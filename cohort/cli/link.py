@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from cohort.cli.common import CLI_ACTOR, app, opened
 from cohort.errors import CohortError
 from cohort.models import LinkageRun
-from linkage_jobs import scheduler
+from linkage_jobs import scheduler, synth_deliveries
 from linkage_jobs.lock import SourceBusy
 from linkage_jobs.runner import run_source, train_source
 from linkage_jobs.spec import SourceSpec, load_specs
@@ -143,3 +143,22 @@ def schedule_command() -> None:
             blocking.start()
         except (KeyboardInterrupt, SystemExit):
             blocking.shutdown(wait=True)
+
+
+@link_app.command("synth")
+def synth_command(
+    seed: int = typer.Option(..., help="Seed: the same seed gives the same files."),
+    rows: int = typer.Option(None, help="Rows per file (default: 1.2 per participant)."),
+) -> None:
+    """Write a synthetic file for every source into its inbox, from this instance's own
+    participants, with the ground truth outside the inboxes (synth/truth/<source>.csv)."""
+    if seed < 0:
+        raise CohortError(f"--seed must be 0 or more, not {seed}")
+    if rows is not None and not 1 <= rows <= synth_deliveries.MAX_ROWS:
+        raise CohortError(f"--rows must be between 1 and {synth_deliveries.MAX_ROWS:,}, not {rows}")
+    with opened() as inst:
+        delivered = synth_deliveries.deliver(inst, load_specs(), seed=seed, rows=rows)
+    for delivery in delivered:
+        typer.echo(
+            f"{delivery.source}: {delivery.rows} rows in {delivery.file} (truth: {delivery.truth})"
+        )

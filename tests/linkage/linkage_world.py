@@ -8,7 +8,6 @@ from itertools import count
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from sqlmodel import Session, select
 
 from cohort import capture, synth
@@ -95,12 +94,20 @@ class LinkageWorld:
         seed: int = SEED,
         name: str | None = None,
         study_ids=None,
+        member_share: float = 0.6,
     ) -> tuple[Path, pd.DataFrame]:
-        """A synthetic partner file in the source's inbox, and its truth."""
+        """A synthetic partner file in the source's inbox, and its truth. Record ids carry
+        the seed, so files of different seeds are different records."""
         spec = self.specs[source]
         records, truth = partner_records(
-            self.cohort(study_ids), rows=rows, member_share=0.6, seed=seed, subject=spec.subject
+            self.cohort(study_ids),
+            rows=rows,
+            member_share=member_share,
+            seed=seed,
+            subject=spec.subject,
         )
+        records["record_id"] = f"{seed}-" + records["record_id"]
+        truth["record_id"] = f"{seed}-" + truth["record_id"]
         path = self.places(source).inbox / (name or f"{source}_{seed}.{spec.format}")
         write_partner_file(spec, records, path, seed)
         return path, truth
@@ -141,8 +148,8 @@ def make_world(db_url: str, data_dir: Path, mothers: int = MOTHERS) -> LinkageWo
     return world
 
 
-@pytest.fixture
-def linkage_world(db_url, tmp_path) -> Iterator[LinkageWorld]:
+def world_fixture(db_url: str, tmp_path: Path) -> Iterator[LinkageWorld]:
+    """The body of a test module's fixture: a fresh world, its engine disposed after."""
     world = make_world(db_url, tmp_path / "var")
     yield world
     world.instance.engine.dispose()

@@ -1,0 +1,314 @@
+"""Linkage runs end to end: synthetic partner files through validate, standardise, match,
+consent filter and the research store, against their ground truth, on SQLite and
+PostgreSQL; quarantine, duplicate deliveries, a crash mid-write, consent scope,
+withdrawals, the per-source lock, and no identifier in the research store."""
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from cohort.db import session_scope
+from cohort.models import AuditEvent, ChildParticipant, LinkageRun, User
+from cohort.withdrawal import record_withdrawal
+from linkage_jobs import runner, store
+from linkage_jobs.lock import SourceBusy, source_lock
+from linkage_jobs.withdrawals import purge_if_withdrawn
+from tests.linkage.linkage_world import LinkageWorld, world_fixture
+
+PRECISION, RECALL = 0.99, 0.97
+
+
+@pytest.fixture
+def linkage(db_url, tmp_path) -> Iterator[LinkageWorld]:
+    yield from world_fixture(db_url, tmp_path)
+
+
+def run(world, source: str) -> list[LinkageRun]:
+    return runner.run_source(world.instance, world.specs[source])
+
+
+def quality(world, source: str, truth) -> tuple[float, float]:
+    """Precision and recall of the store's links (children counted as their mothers)."""
+    linked = world.linked(source)
+    mother_of = world.mother_of()
+    got = set(zip(linked["record_key"], linked["study_id"].map(mother_of), strict=True))
+    expected = world.truth_keys(source, truth)
+    want = set(zip(expected["record_key"], expected["study_id"], strict=True))
+    right = len(got & want)
+    return right / len(got), right / len(want)
+
+
+def test_a_delivery_links_to_the_cohort_as_its_ground_truth_says(linkage):
+    path, truth = linkage.deliver("maternity")
+    (done,) = run(linkage, "maternity")
+    assert done.outcome == "succeeded" and done.error is None
+    assert done.rows_read == 150 and done.rows_rejected == 0
+    precision, recall = quality(linkage, "maternity", truth)
+    assert precision >= PRECISION and recall >= RECALL, (precision, recall)
+    assert done.rows_written == done.matched["exact"] + done.matched["probabilistic"]
+    assert done.match_rate == pytest.approx(done.rows_written / done.rows_read)
+    assert not path.exists()
+    assert (linkage.places("maternity").processed / path.name).exists()
+
+
+def test_a_run_is_audited_with_counts_only(linkage):
+    linkage.deliver("maternity")
+    (done,) = run(linkage, "maternity")
+    with Session(linkage.instance.engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "linkage.run")).one()
+    assert event.participant is None
+    assert event.detail["run"] == done.id and event.detail["rows_written"] == done.rows_written
+
+
+def test_children_get_study_ids_of_their_own_tied_to_their_mothers(linkage):
+    _, truth = linkage.deliver("birth_notifications")
+    (done,) = run(linkage, "birth_notifications")
+    assert done.outcome == "succeeded" and done.rows_written > 0
+    precision, _ = quality(linkage, "birth_notifications", truth)
+    assert precision >= PRECISION
+    linked = linkage.linked("birth_notifications")
+    assert not set(linked["study_id"]) & set(linkage.mothers)
+    # The same children in another child source keep the IDs they were given.
+    linkage.deliver("school_census")
+    run(linkage, "school_census")
+    with Session(linkage.instance.engine) as s:
+        children = s.exec(select(ChildParticipant)).all()
+    census = set(linkage.linked("school_census")["study_id"])
+    assert census <= {child.study_id for child in children}
+    assert len(census & set(linked["study_id"])) > 0
+
+
+def test_a_later_run_reuses_the_stored_model(linkage):
+    linkage.deliver("maternity", seed=1)
+    (first,) = run(linkage, "maternity")
+    linkage.deliver("maternity", seed=2)
+    (second,) = run(linkage, "maternity")
+    assert first.model_version and second.model_version == first.model_version
+    assert list(linkage.places("maternity").models.glob("maternity/*.json"))
+
+
+def test_the_same_file_delivered_twice_adds_nothing_twice(linkage, tmp_path):
+    path, _ = linkage.deliver("maternity")
+    copy = shutil.copy(path, tmp_path / "copy.csv")
+    run(linkage, "maternity")
+    before = linkage.linked("maternity")
+    shutil.move(copy, path.with_name("maternity_again.csv"))
+    (again,) = run(linkage, "maternity")
+    assert again.outcome == "skipped_duplicate"
+    assert len(linkage.linked("maternity")) == len(before)
+
+
+def test_a_record_delivered_again_in_a_later_file_replaces_its_row(linkage):
+    linkage.deliver("maternity", name="november.csv")
+    run(linkage, "maternity")
+    before = linkage.linked("maternity")
+    # Same partner records (same seed), new payload: another file, another SHA-256.
+    path, _ = linkage.deliver("maternity", name="december.csv")
+    path.write_text(path.read_text().replace("\n", "\r\n"))
+    (later,) = run(linkage, "maternity")
+    assert later.outcome == "succeeded"
+    after = linkage.linked("maternity")
+    assert len(after) == len(before) and set(after["run_id"]) == {later.id}
+
+
+def test_a_malformed_file_is_quarantined_while_another_source_runs(linkage):
+    bad = linkage.places("maternity").inbox / "maternity_broken.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("Maternity_Record_ID,Surname\n1,Khan\n")
+    linkage.deliver("gp_registrations")
+    (refused,) = run(linkage, "maternity")
+    (linked,) = run(linkage, "gp_registrations")
+    assert refused.outcome == "quarantined" and "NHS_No" in refused.error
+    quarantined = linkage.places("maternity").quarantine
+    assert (quarantined / "maternity_broken.csv").exists()
+    assert "NHS_No" in (quarantined / "maternity_broken.csv.reason.txt").read_text()
+    assert linked.outcome == "succeeded" and linked.rows_written > 0
+
+
+def test_a_crash_mid_write_leaves_no_partial_rows_and_the_next_run_completes(linkage, monkeypatch):
+    path, _ = linkage.deliver("maternity")
+    real = store._insert_chunk
+    calls = []
+
+    def crash_after_some_rows(*args):
+        calls.append(1)
+        if len(calls) > 2:
+            raise OSError("disk full")
+        real(*args)
+
+    monkeypatch.setattr(store, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(store, "_insert_chunk", crash_after_some_rows)
+    (crashed,) = run(linkage, "maternity")
+    assert crashed.outcome == "failed" and "OSError" in crashed.error
+    assert "disk full" not in crashed.error
+    assert linkage.linked("maternity").empty and path.exists()
+    monkeypatch.setattr(store, "_insert_chunk", real)
+    (retried,) = run(linkage, "maternity")
+    assert retried.outcome == "succeeded"
+    assert len(linkage.linked("maternity")) == retried.rows_written > 0
+
+
+def _mother(world, consent_items) -> str:
+    from cohort import synth
+
+    extra = synth.mothers(99, 1)[0]
+    return world.enrol(extra, consent_items)
+
+
+def _targeted(linkage, source: str, pair: list[str]) -> LinkageRun:
+    """A full delivery (which trains the source's model), then a file of only ``pair``'s
+    records; the second run."""
+    linkage.deliver(source, seed=1)
+    run(linkage, source)
+    _, truth = linkage.deliver(source, seed=2, rows=30, study_ids=pair, member_share=1.0)
+    assert set(truth["study_id"]) == set(pair)
+    (done,) = run(linkage, source)
+    return done
+
+
+def _found(done: LinkageRun) -> int:
+    return sum(done.matched.values())
+
+
+def test_health_only_consent_never_receives_council_rows(linkage):
+    health_only = _mother(linkage, ["link_mother_health", "link_baby_health"])
+    consenting = next(iter(linkage.mothers))
+    assert _found(_targeted(linkage, "maternity", [health_only, consenting])) > 0
+    census = _targeted(linkage, "school_census", [health_only, consenting])
+    assert _found(census) > 0  # her neighbour in the file is found: only she is left out
+    assert health_only in set(linkage.linked("maternity")["study_id"])
+    mothers = set(linkage.linked("school_census")["study_id"].map(linkage.mother_of()))
+    assert health_only not in mothers
+
+
+def test_child_rows_need_the_baby_item(linkage):
+    mother_only = _mother(linkage, ["link_mother_health", "link_council"])
+    consenting = next(iter(linkage.mothers))
+    births = _targeted(linkage, "birth_notifications", [mother_only, consenting])
+    assert _found(births) > 0
+    mothers = set(linkage.linked("birth_notifications")["study_id"].map(linkage.mother_of()))
+    assert mother_only not in mothers
+
+
+def _withdraw(world, study_id: str, level: str) -> None:
+    with session_scope(world.instance.engine) as s:
+        manager = s.exec(select(User).where(User.username == "dm")).first()
+        if manager is None:
+            manager = User(username="dm", full_name="Dm", role="data_manager", password_hash="x")
+            s.add(manager)
+            s.flush()
+        record_withdrawal(
+            s,
+            study_id=study_id,
+            level_code=level,
+            user=manager,
+            token=f"withdraw-{study_id}-{level}",
+        )
+        purge_if_withdrawn(s, world.store_path, study_id, actor="dm")
+
+
+def test_a_full_withdrawal_purges_her_and_her_childrens_rows(linkage):
+    linkage.deliver("maternity")
+    linkage.deliver("birth_notifications")
+    run(linkage, "maternity")
+    run(linkage, "birth_notifications")
+    mother_of = linkage.mother_of()
+    births = linkage.linked("birth_notifications")
+    her = births["study_id"].map(mother_of).iloc[0]
+    assert her in set(linkage.linked("maternity")["study_id"])
+    _withdraw(linkage, her, "full")
+    for source in ("maternity", "birth_notifications"):
+        left = linkage.linked(source)["study_id"].map(mother_of)
+        assert her not in set(left) and len(left) > 0
+    with Session(linkage.instance.engine) as s:
+        purge = s.exec(select(AuditEvent).where(AuditEvent.action == "linkage.purge")).one()
+    assert purge.participant == her and purge.detail["rows_deleted"] >= 2
+
+
+def test_no_further_data_keeps_what_was_linked_but_links_nothing_new(linkage):
+    linkage.deliver("maternity", seed=1)
+    run(linkage, "maternity")
+    her = linkage.linked("maternity")["study_id"].iloc[0]
+    kept = (linkage.linked("maternity")["study_id"] == her).sum()
+    _withdraw(linkage, her, "no_data")
+    linkage.deliver("maternity", seed=2, rows=300)
+    (later,) = run(linkage, "maternity")
+    assert later.outcome == "succeeded"
+    assert (linkage.linked("maternity")["study_id"] == her).sum() == kept
+
+
+def test_consent_withdrawn_during_a_run_is_filtered_at_write_time(linkage, monkeypatch):
+    linkage.deliver("maternity")
+    real_link = runner.link
+    withdrawn = []
+
+    def link_then_withdraw(cohort, source, **kw):
+        matches = real_link(cohort, source, **kw)
+        withdrawn.append(matches["study_id"].iloc[0])
+        _withdraw(linkage, withdrawn[0], "no_data")
+        return matches
+
+    monkeypatch.setattr(runner, "link", link_then_withdraw)
+    (done,) = run(linkage, "maternity")
+    assert done.consent_filtered >= 1
+    assert withdrawn[0] not in set(linkage.linked("maternity")["study_id"])
+
+
+def test_a_second_run_of_a_source_is_refused_while_one_is_going(linkage):
+    linkage.deliver("maternity")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with source_lock(linkage.instance.engine, "maternity"):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        with pytest.raises(SourceBusy, match="maternity is already being linked"):
+            run(linkage, "maternity")
+    finally:
+        release.set()
+        holder.join(10)
+    assert (linkage.places("maternity").inbox).glob("*.csv")
+    with Session(linkage.instance.engine) as s:
+        assert s.exec(select(LinkageRun)).all() == []
+
+
+def _vault_values(world) -> tuple[set[str], set[str]]:
+    """Substrings no cell may contain, and values no cell may equal."""
+    substrings, exact = set(), set()
+    for m in world.mothers.values():
+        n = m.nhs_number
+        dob = m.date_of_birth
+        substrings |= {n, f"{n[:3]} {n[3:6]} {n[6:]}", m.postcode, m.postcode.replace(" ", "")}
+        substrings |= {dob.isoformat(), dob.strftime("%d/%m/%Y")}
+        exact |= {m.given_name.upper(), m.family_name.upper()}
+    return substrings, exact
+
+
+def test_no_identifier_from_the_vault_reaches_the_research_store(linkage):
+    for source in linkage.specs:
+        linkage.deliver(source)
+        run(linkage, source)
+    substrings, exact = _vault_values(linkage)
+    record_ids = {f"R{i:07d}" for i in range(200)}
+    tables = store.table_names(linkage.store_path)
+    assert "main.maternity" in tables and "linkage.pending_maternity" in tables
+    found = []
+    for table in tables:
+        frame = store.read_table(linkage.store_path, table)
+        for column in frame.columns:
+            for cell in frame[column].dropna().astype(str):
+                if (
+                    cell.upper() in exact
+                    or cell in record_ids
+                    or any(s in cell for s in substrings)
+                ):
+                    found.append(f"{table}.{column}")
+    assert found == []
