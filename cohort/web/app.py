@@ -22,6 +22,7 @@ from cohort.web.routes import (
     home,
     instruments,
     language,
+    linkage,
     login,
     participant_consent,
     participants,
@@ -32,6 +33,7 @@ from cohort.web.routes import (
 )
 from cohort.web.security import SecurityHeaders
 from cohort.web.timing import ServerTiming
+from linkage_jobs import scheduler as linkage_scheduler
 
 API_PREFIX = "/api/v1"
 OWN_STATIC = Path(__file__).parent / "static"
@@ -52,6 +54,7 @@ PAGE_ROUTERS = (
     instruments,
     audit,
     governance,
+    linkage,
     docs,
 )
 API_ROUTERS = (
@@ -80,15 +83,24 @@ def _mount_static(app: FastAPI, instance: Instance) -> None:
             app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))
 
 
-def create_app(instance: Instance | None = None) -> FastAPI:
+def create_app(instance: Instance | None = None, *, schedule: bool | None = None) -> FastAPI:
+    """The app on ``instance``, or on the configured one (``cohort serve``). Linkage runs
+    on its schedules when asked, or by default when serving the configured instance and
+    ``COHORT_LINKAGE_SCHEDULE`` is not false."""
     owned = instance is None
     inst = instance or open_instance(get_settings())
+    scheduled = linkage_scheduler.enabled() if schedule is None and owned else bool(schedule)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            inst.engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.scheduler = linkage_scheduler.start_background(inst) if scheduled else None
+        try:
+            yield
+        finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.shutdown(wait=False)
+            if owned:
+                inst.engine.dispose()
 
     app = FastAPI(
         title="Birth cohort platform",
