@@ -16,12 +16,14 @@ from cohort.consent_items import CONSENT_ITEMS
 from cohort.db import session_scope
 from cohort.instance import Instance, initialise, open_instance
 from cohort.models import ChildParticipant, Participant, Site, User
+from cohort.withdrawal import record_withdrawal
 from forms import registry
 from linkage_jobs import store
 from linkage_jobs.partner_files import write_partner_file
 from linkage_jobs.runner import Places, record_keys
 from linkage_jobs.spec import SourceSpec, load_specs
 from linkage_jobs.synth_partners import partner_records
+from linkage_jobs.withdrawals import purge_if_withdrawn
 from tests.consent_world import CONSENT
 
 TODAY = date(2026, 11, 22)
@@ -68,6 +70,25 @@ class LinkageWorld:
         study_id = done.result["study_id"]
         self.mothers[study_id] = mother
         return study_id
+
+    def withdraw(self, study_id: str, level: str) -> None:
+        """As the withdrawal page does: record it, then purge if it does not keep data."""
+        with session_scope(self.instance.engine) as s:
+            manager = s.exec(select(User).where(User.username == "dm")).first()
+            if manager is None:
+                manager = User(
+                    username="dm", full_name="Dm", role="data_manager", password_hash="x"
+                )
+                s.add(manager)
+                s.flush()
+            record_withdrawal(
+                s,
+                study_id=study_id,
+                level_code=level,
+                user=manager,
+                token=f"withdraw-{study_id}-{level}",
+            )
+            purge_if_withdrawn(s, self.store_path, study_id, actor="dm")
 
     def cohort(self, study_ids=None) -> pd.DataFrame:
         """Canonical identities of these mothers (default all), as partners would hold them."""
@@ -148,8 +169,8 @@ def make_world(db_url: str, data_dir: Path, mothers: int = MOTHERS) -> LinkageWo
     return world
 
 
-def world_fixture(db_url: str, tmp_path: Path) -> Iterator[LinkageWorld]:
+def world_fixture(db_url: str, tmp_path: Path, mothers: int = MOTHERS) -> Iterator[LinkageWorld]:
     """The body of a test module's fixture: a fresh world, its engine disposed after."""
-    world = make_world(db_url, tmp_path / "var")
+    world = make_world(db_url, tmp_path / "var", mothers)
     yield world
     world.instance.engine.dispose()

@@ -10,12 +10,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from cohort.db import session_scope
-from cohort.models import AuditEvent, ChildParticipant, LinkageRun, User
-from cohort.withdrawal import record_withdrawal
+from cohort.models import AuditEvent, ChildParticipant, LinkageRun
 from linkage_jobs import runner, store
 from linkage_jobs.lock import SourceBusy, source_lock
-from linkage_jobs.withdrawals import purge_if_withdrawn
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
 
 PRECISION, RECALL = 0.99, 0.97
@@ -193,23 +190,6 @@ def test_child_rows_need_the_baby_item(linkage):
     assert mother_only not in mothers
 
 
-def _withdraw(world, study_id: str, level: str) -> None:
-    with session_scope(world.instance.engine) as s:
-        manager = s.exec(select(User).where(User.username == "dm")).first()
-        if manager is None:
-            manager = User(username="dm", full_name="Dm", role="data_manager", password_hash="x")
-            s.add(manager)
-            s.flush()
-        record_withdrawal(
-            s,
-            study_id=study_id,
-            level_code=level,
-            user=manager,
-            token=f"withdraw-{study_id}-{level}",
-        )
-        purge_if_withdrawn(s, world.store_path, study_id, actor="dm")
-
-
 def test_a_full_withdrawal_purges_her_and_her_childrens_rows(linkage):
     linkage.deliver("maternity")
     linkage.deliver("birth_notifications")
@@ -219,7 +199,7 @@ def test_a_full_withdrawal_purges_her_and_her_childrens_rows(linkage):
     births = linkage.linked("birth_notifications")
     her = births["study_id"].map(mother_of).iloc[0]
     assert her in set(linkage.linked("maternity")["study_id"])
-    _withdraw(linkage, her, "full")
+    linkage.withdraw(her, "full")
     for source in ("maternity", "birth_notifications"):
         left = linkage.linked(source)["study_id"].map(mother_of)
         assert her not in set(left) and len(left) > 0
@@ -233,7 +213,7 @@ def test_no_further_data_keeps_what_was_linked_but_links_nothing_new(linkage):
     run(linkage, "maternity")
     her = linkage.linked("maternity")["study_id"].iloc[0]
     kept = (linkage.linked("maternity")["study_id"] == her).sum()
-    _withdraw(linkage, her, "no_data")
+    linkage.withdraw(her, "no_data")
     linkage.deliver("maternity", seed=2, rows=300)
     (later,) = run(linkage, "maternity")
     assert later.outcome == "succeeded"
@@ -248,7 +228,7 @@ def test_consent_withdrawn_during_a_run_is_filtered_at_write_time(linkage, monke
     def link_then_withdraw(cohort, source, **kw):
         matches = real_link(cohort, source, **kw)
         withdrawn.append(matches["study_id"].iloc[0])
-        _withdraw(linkage, withdrawn[0], "no_data")
+        linkage.withdraw(withdrawn[0], "no_data")
         return matches
 
     monkeypatch.setattr(runner, "link", link_then_withdraw)

@@ -218,3 +218,56 @@ def test_a_midwife_cannot_see_linkage(client, make_user):
     make_user("mia", "midwife")
     sign_in(client, "mia")
     assert client.get("/linkage").status_code == 403
+
+
+def _linked_row(instance, study_id: str) -> None:
+    spec = load_specs()["maternity"]
+    row = {column: None for column in spec.payload} | {"Parity": 2}
+    linked = pd.DataFrame(
+        [
+            {
+                "study_id": study_id,
+                "record_key": "e" * 64,
+                "method": "exact",
+                "match_probability": 1.0,
+                **row,
+            }
+        ]
+    )
+    no_pending = pd.DataFrame(columns=["pair_id", "study_id", "record_key"])
+    store.write_run(
+        instance.settings.research_store_path,
+        spec,
+        run_id=1,
+        sha256="cd" * 32,
+        linked=linked,
+        pending=no_pending,
+        linked_at=AT,
+    )
+
+
+def _withdraw_on_the_page(client, csrf: str, study_id: str, level: str) -> None:
+    page = client.get(f"/participants/{study_id}/withdrawal")
+    token = re.search(r'name="submission_token" value="([^"]+)"', page.text).group(1)
+    sent = client.post(
+        f"/participants/{study_id}/withdrawal",
+        data={"csrf_token": csrf, "submission_token": token, "level": level},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+
+
+@pytest.mark.parametrize(("level", "kept"), [("no_data", 1), ("full", 0)])
+def test_a_withdrawal_recorded_on_the_page_purges_linked_data_only_when_full(
+    client, data_manager, instance, level, kept
+):
+    pair = _pending_pair(instance)
+    _linked_row(instance, pair.study_id)
+    _withdraw_on_the_page(client, data_manager, pair.study_id, level)
+    path = instance.settings.research_store_path
+    assert len(store.read_table(path, "maternity")) == kept
+    assert len(store.read_table(path, "linkage.pending_maternity")) == kept
+    with Session(instance.engine) as s:
+        purges = s.exec(select(AuditEvent).where(AuditEvent.action == "linkage.purge")).all()
+        assert len(purges) == 1 - kept
+        assert s.get(ClericalPair, pair.id).decision == ("pending" if kept else "rejected")
