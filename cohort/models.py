@@ -7,7 +7,7 @@ Audit: the append-only hash chain and its head.
 Forms: the published versions of each instrument.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
@@ -58,17 +58,32 @@ class ApiToken(SQLModel, table=True):
 
 
 class Project(SQLModel, table=True):
+    """An approved research project (safe projects): what its researchers may see, and
+    until when. Without approval dates nobody on it sees anything."""
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True, max_length=32)
     title: str = Field(max_length=300)
     created_at: datetime = _ts()
+    lead: str = Field(default="", max_length=200)
+    approval_reference: str = Field(default="", max_length=64)
+    approved_from: date | None = None
+    approved_until: date | None = None  # access ends at the end of this day
+    # {dataset: [variable, ...]}: source names, and "consent" for the cohort's own data.
+    variables: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    date_granularity: str = Field(default="month", max_length=8)  # day, month or year
+    row_level: bool = False  # row-level extracts approved, or aggregates only
 
 
 class ProjectMember(SQLModel, table=True):
+    """A researcher on a project; removal ends her access but keeps the record."""
+
     __table_args__ = (UniqueConstraint("project_id", "user_id"),)
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
+    added_at: datetime = _ts()
+    removed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class Participant(SQLModel, table=True):
@@ -270,3 +285,29 @@ class LinkageLock(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)  # host:pid, so a dead holder's lock can be freed
     acquired_at: datetime = _ts()
+
+
+# Research: the extracts made for projects, and which participants each one holds (by
+# participant row id, never in the extract itself) so a later full withdrawal flags it.
+
+
+class Extract(SQLModel, table=True):
+    """One extract written for a project under ``data_dir/extracts/<code>/<id>/``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    requested_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    snapshot_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # The definition it was made from: datasets, variables, date granularity.
+    definition: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The manifest's files: [{"name", "rows", "bytes", "sha256"}].
+    files: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ExtractMember(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("extract_id", "participant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    extract_id: int = Field(foreign_key="extract.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
