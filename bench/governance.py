@@ -12,7 +12,6 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +32,7 @@ ENROLMENTS = 760_000
 UPDATES = 40_000
 DECLINES = 200_000
 YEARS = 5
-RUNS = 20
+RUNS = 5  # per page and period: the slowest pages take seconds on this shared machine
 PASSWORD = secrets.token_urlsafe(16)
 PAGES = (
     "/governance",
@@ -106,14 +105,15 @@ def _staff(engine: Engine) -> dict[int, list[int]]:
     return staff
 
 
-def _moments(rng: random.Random, n: int, end: datetime) -> Iterator[datetime]:
+def _moments(rng: random.Random, n: int, end: datetime) -> list[datetime]:
+    """``n`` times over the five years to ``end``, in order: rows arrive as time passes."""
     span = YEARS * 365 * 86400
-    for _ in range(n):
-        yield end - timedelta(seconds=rng.randrange(span))
+    return sorted(end - timedelta(seconds=rng.randrange(span)) for _ in range(n))
 
 
 def _records(staff: dict[int, list[int]], end: datetime):
-    """(participants, consents, declines) as tuples in column order; deterministic."""
+    """(participants, consents, declines) as tuples in column order, each in the order it
+    would have been recorded; deterministic."""
     rng = random.Random(6)  # noqa: S311  (synthetic records, reproducible)
     sites = list(staff)
     participants, consents = [], []
@@ -133,7 +133,9 @@ def _records(staff: dict[int, list[int]], end: datetime):
         )
     for _ in range(UPDATES):
         first = consents[rng.randrange(ENROLMENTS)]
-        consents.append((*first[:6], first[6] + timedelta(days=rng.randrange(1, 200))))
+        later = min(first[6] + timedelta(days=rng.randrange(1, 200)), end)
+        consents.append((*first[:6], later))
+    consents.sort(key=lambda c: c[6])
     declines = []
     for at in _moments(rng, DECLINES, end):
         site = rng.choice(sites)
