@@ -28,6 +28,8 @@ MOTHER_ONLY = ("given_name", "date_of_birth", "sex")  # left out of a child's st
 
 
 class SplinkInputs(NamedTuple):
+    cohort: pd.DataFrame
+    source: pd.DataFrame
     db: DuckDBAPI
     con: duckdb.DuckDBPyConnection
     tables: list[SplinkDataFrame]
@@ -78,6 +80,7 @@ def splink_db(cohort: pd.DataFrame, source: pd.DataFrame) -> Iterator[SplinkInpu
     private folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="cohort-match-") as spill:
         con = duckdb.connect(":memory:", config={"temp_directory": spill})
+        con.execute("SET enable_progress_bar = false")
         try:
             db = DuckDBAPI(con)
             tables = []
@@ -86,7 +89,7 @@ def splink_db(cohort: pd.DataFrame, source: pd.DataFrame) -> Iterator[SplinkInpu
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")  # noqa: S608 (our names)
                 con.unregister("incoming")
                 tables.append(db.register(name, table_name=f"{name}_input"))
-            yield SplinkInputs(db, con, tables)
+            yield SplinkInputs(cohort, source, db, con, tables)
         finally:
             con.close()
 

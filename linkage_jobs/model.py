@@ -25,6 +25,7 @@ from cohort.errors import CohortError
 from linkage_jobs import comparisons
 from linkage_jobs.keyed_hash import random_key
 from linkage_jobs.match_tables import (
+    SplinkInputs,
     cohort_table,
     count_pairs,
     has_identifiers,
@@ -61,24 +62,35 @@ def train_on_tables(
     left: pd.DataFrame, right: pd.DataFrame, source_name: str, seed: int
 ) -> LinkageModel:
     """``train`` on tables already standardised and hashed (``match_tables``)."""
+    _check_trainable(left, right)
+    with splink_db(left, right) as inputs:
+        return train_in(inputs, source_name, seed)
+
+
+def _check_trainable(left: pd.DataFrame, right: pd.DataFrame) -> None:
     if left.empty or right.empty or not (has_identifiers(left) and has_identifiers(right)):
         raise CohortError(
             "Cannot train a linkage model: the cohort or the partner file has no identifiers"
         )
-    with splink_db(left, right) as inputs:
-        settings = comparisons.settings() | {
-            "probability_two_random_records_match": _prior(inputs.con, len(left) * len(right))
-        }
-        linker = Linker(inputs.tables, settings, log_level=None)
-        sampled = min(U_MAX_PAIRS, len(left) * len(right))
-        linker.training.estimate_u_using_random_sampling(max_pairs=sampled, seed=seed, num_chunks=1)
-        teaching = [b for b in comparisons.NHS_TEACHING_BLOCKS if _enough(inputs.con, b)]
-        for block in [comparisons.NHS_BLOCK, *teaching[:1]]:
-            if _enough(inputs.con, block):
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    block, estimate_without_term_frequencies=True
-                )
-        trained = linker.misc.save_model_to_json()
+
+
+def train_in(inputs: SplinkInputs, source_name: str, seed: int) -> LinkageModel:
+    """``train`` on tables already loaded for Splink, so ``link`` can go on to use them."""
+    _check_trainable(inputs.cohort, inputs.source)
+    all_pairs = len(inputs.cohort) * len(inputs.source)
+    settings = comparisons.settings() | {
+        "probability_two_random_records_match": _prior(inputs.con, all_pairs)
+    }
+    linker = Linker(inputs.tables, settings, log_level=None)
+    sampled = min(U_MAX_PAIRS, all_pairs)
+    linker.training.estimate_u_using_random_sampling(max_pairs=sampled, seed=seed, num_chunks=1)
+    teaching = [b for b in comparisons.NHS_TEACHING_BLOCKS if _enough(inputs.con, b)]
+    for block in [comparisons.NHS_BLOCK, *teaching[:1]]:
+        if _enough(inputs.con, block):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block, estimate_without_term_frequencies=True
+            )
+    trained = linker.misc.save_model_to_json()
     trained.pop("linker_uid", None)
     _fill_unobserved(trained, sampled)
     trained["probability_two_random_records_match"] = _significant(
@@ -89,7 +101,7 @@ def train_on_tables(
         trained_at=datetime.now(UTC),
         version=_version(trained),
         source=source_name,
-        training_rows=len(left) + len(right),
+        training_rows=len(inputs.cohort) + len(inputs.source),
     )
 
 
