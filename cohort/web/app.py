@@ -26,6 +26,8 @@ from cohort.web.routes import (
     login,
     participant_consent,
     participants,
+    projects,
+    research,
     sites,
     submissions,
     users,
@@ -55,6 +57,8 @@ PAGE_ROUTERS = (
     audit,
     governance,
     linkage,
+    projects,
+    research,
     docs,
 )
 API_ROUTERS = (
@@ -67,6 +71,8 @@ API_ROUTERS = (
     withdrawals,
     instruments,
     audit,
+    projects,
+    research,
 )
 
 

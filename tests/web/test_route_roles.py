@@ -29,6 +29,8 @@ PATH_SAMPLES = {
     "token": "no-such-submission-token",
     "name": "babi_consent",
     "version": "1.0",
+    "code": "NO-SUCH-PROJECT",
+    "extract_id": "999999",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MARKER = "Zebedee"  # in the data (a site, another user): no refusal may show it
