@@ -217,9 +217,6 @@ class Instrument(SQLModel, table=True):
 # per-source locks. Nothing here identifies anyone: record keys and child indexes are
 # keyed hashes, and the reviewer's side-by-side comparison is a vault ciphertext.
 
-RUN_OUTCOMES = ("running", "succeeded", "quarantined", "failed", "skipped_duplicate")
-CLERICAL_DECISIONS = ("pending", "accepted", "rejected")
-
 
 class LinkageRun(SQLModel, table=True):
     """One partner file taken through the pipeline (or refused, or skipped as seen)."""
@@ -230,6 +227,7 @@ class LinkageRun(SQLModel, table=True):
     file_sha256: str = Field(max_length=64, index=True)
     started_at: datetime = _ts(index=True)
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # running, succeeded, quarantined, failed or skipped_duplicate
     outcome: str = Field(default="running", max_length=32, index=True)
     rows_read: int = 0
     rows_rejected: int = 0
@@ -261,6 +259,7 @@ class ClericalPair(SQLModel, table=True):
     # Child sources: which child the record is, as ``ChildParticipant`` keys it.
     child_nhs_index: str | None = Field(default=None, max_length=64)
     child_birth_key: str | None = Field(default=None, max_length=64)
+    # pending, accepted, rejected, or superseded (its record came again in a later file)
     decision: str = Field(default="pending", max_length=16, index=True)
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from cohort import audit, vault
 from cohort.errors import Conflict, NotFound
@@ -103,22 +103,19 @@ def _participant_id(session: Session, study_id: str) -> int:
 
 
 def supersede(session: Session, source: str, record_keys: list[str]) -> int:
-    """Pending pairs of records delivered again: the new delivery decides them."""
-    pending = (
-        session.exec(
-            select(ClericalPair).where(
-                ClericalPair.source == source,
-                ClericalPair.decision == "pending",
-                col(ClericalPair.record_key).in_(record_keys),
-            )
-        ).all()
-        if record_keys
-        else []
-    )
-    for pair in pending:
+    """Pending pairs of records delivered again: the new delivery decides them. (The
+    source's pending pairs are few; a file's keys can be a million, too many for IN.)"""
+    delivered = set(record_keys)
+    pending = session.exec(
+        select(ClericalPair).where(
+            ClericalPair.source == source, ClericalPair.decision == "pending"
+        )
+    ).all()
+    again = [pair for pair in pending if pair.record_key in delivered]
+    for pair in again:
         pair.decision = SUPERSEDED
         session.add(pair)
-    return len(pending)
+    return len(again)
 
 
 def pending_pairs(session: Session) -> list[ClericalPair]:

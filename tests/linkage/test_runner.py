@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from cohort.models import AuditEvent, ChildParticipant, LinkageRun
+from cohort.models import AuditEvent, ChildParticipant, ClericalPair, LinkageRun
 from linkage_jobs import runner, store
 from linkage_jobs.lock import SourceBusy, source_lock
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
@@ -100,15 +100,18 @@ def test_the_same_file_delivered_twice_adds_nothing_twice(linkage, tmp_path):
 
 def test_a_record_delivered_again_in_a_later_file_replaces_its_row(linkage):
     linkage.deliver("maternity", name="november.csv")
-    run(linkage, "maternity")
+    (first,) = run(linkage, "maternity")
     before = linkage.linked("maternity")
-    # Same partner records (same seed), new payload: another file, another SHA-256.
+    # Same partner records (same seed), another file: another SHA-256.
     path, _ = linkage.deliver("maternity", name="december.csv")
     path.write_text(path.read_text().replace("\n", "\r\n"))
     (later,) = run(linkage, "maternity")
     assert later.outcome == "succeeded"
     after = linkage.linked("maternity")
     assert len(after) == len(before) and set(after["run_id"]) == {later.id}
+    with Session(linkage.instance.engine) as s:
+        pairs = s.exec(select(ClericalPair).where(ClericalPair.run_id == first.id)).all()
+    assert pairs and {pair.decision for pair in pairs} == {"superseded"}
 
 
 def test_a_malformed_file_is_quarantined_while_another_source_runs(linkage):
@@ -116,8 +119,19 @@ def test_a_malformed_file_is_quarantined_while_another_source_runs(linkage):
     bad.parent.mkdir(parents=True)
     bad.write_text("Maternity_Record_ID,Surname\n1,Khan\n")
     linkage.deliver("gp_registrations")
-    (refused,) = run(linkage, "maternity")
-    (linked,) = run(linkage, "gp_registrations")
+    runs: dict[str, list[LinkageRun]] = {}
+    start = threading.Barrier(2)
+
+    def run_now(source: str) -> None:
+        start.wait(10)
+        runs[source] = run(linkage, source)
+
+    both = [threading.Thread(target=run_now, args=(s,)) for s in ("maternity", "gp_registrations")]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join(120)
+    (refused,), (linked,) = runs["maternity"], runs["gp_registrations"]
     assert refused.outcome == "quarantined" and "NHS_No" in refused.error
     quarantined = linkage.places("maternity").quarantine
     assert (quarantined / "maternity_broken.csv").exists()
