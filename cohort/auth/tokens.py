@@ -3,6 +3,8 @@
 Only the SHA-256 of a token is stored: tokens are 256 random bits, so a fast hash is
 enough, and a leaked table gives nobody a usable token. The token itself is shown once.
 Issuing or revoking one bumps the owner's session version, ending her other sessions.
+A REDCap-form token (32 upper-case hex characters, 128 random bits) is offered for REDCap
+clients, which check that form before sending it; it is stored the same way.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ from cohort.errors import CohortError, NotFound
 from cohort.models import ApiToken, User, utcnow
 
 PREFIX = "cohort_"
+REDCAP_BYTES = 16  # REDCap's form: 32 upper-case hex characters
 LABEL_MAX = 100
 
 
@@ -31,12 +34,19 @@ def _check_label(label: str) -> str:
     return normal
 
 
-def issue_token(session: Session, user: User, label: str, actor: str) -> str:
-    """Create a token for ``user`` and return it; this is the only time it is visible."""
+def _new_token(redcap: bool) -> str:
+    return secrets.token_hex(REDCAP_BYTES).upper() if redcap else PREFIX + secrets.token_urlsafe(32)
+
+
+def issue_token(
+    session: Session, user: User, label: str, actor: str, *, redcap: bool = False
+) -> str:
+    """Create a token for ``user`` and return it; this is the only time it is visible.
+    ``redcap``: in REDCap's form, for PyCap, REDCapR and other REDCap clients."""
     clean = _check_label(label)
     if not user.active:
         raise CohortError(f"user {user.username} is disabled", field="username")
-    token = PREFIX + secrets.token_urlsafe(32)
+    token = _new_token(redcap)
     row = ApiToken(user_id=user.id, label=clean, token_hash=_digest(token))
     session.add(row)
     user.session_version += 1

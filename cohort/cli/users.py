@@ -73,9 +73,12 @@ def disable(username: str = typer.Argument(help="The account to disable.")) -> N
 def token(
     username: str = typer.Argument(help="The account the token acts as."),
     label: str = typer.Option(..., help="Where the token will be used."),
+    redcap: bool = typer.Option(
+        False, "--redcap", help="In REDCap's form (32 hex characters), for PyCap or REDCapR."
+    ),
 ) -> None:
     """Issue an API token and print it once; only its hash is kept."""
     with unit_of_work() as (_, session):
         user = users.get_user(session, username)
-        secret = tokens.issue_token(session, user, label, actor=CLI_ACTOR)
+        secret = tokens.issue_token(session, user, label, actor=CLI_ACTOR, redcap=redcap)
     typer.echo(secret)

@@ -27,6 +27,7 @@ from cohort.web.routes import (
     participant_consent,
     participants,
     projects,
+    redcap,
     research,
     sites,
     submissions,
@@ -60,6 +61,7 @@ PAGE_ROUTERS = (
     projects,
     research,
     docs,
+    redcap,
 )
 API_ROUTERS = (
     health,

@@ -8,6 +8,8 @@ shows none of the data. A route that declares no roles fails here unless it is p
 import pytest
 from fastapi.testclient import TestClient
 
+from cohort.auth import tokens
+from cohort.auth.users import get_user
 from cohort.db import session_scope
 from cohort.models import ROLES
 from cohort.web.app import create_app
@@ -33,6 +35,8 @@ PATH_SAMPLES = {
     "extract_id": "999999",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Authenticated by a token in the posted form, never by a cookie: no CSRF token to check.
+TOKEN_IN_FORM = ("/redcap/",)
 MARKER = "Zebedee"  # in the data (a site, another user): no refusal may show it
 
 
@@ -62,7 +66,8 @@ def concrete(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
-    """An app with one signed-in browser per role: role -> (cookies, CSRF token)."""
+    """An app with one signed-in browser per role: role -> (cookies, CSRF token, REDCap
+    API token)."""
     data = tmp_path_factory.mktemp("matrix")
     instance = make_instance(data / "var", f"sqlite:///{data / 'cohort.db'}")
     with session_scope(instance.engine) as db:
@@ -73,16 +78,21 @@ def matrix(tmp_path_factory):
     app = create_app(instance)
     signed_in = {}
     for role in ROLES:
+        with session_scope(instance.engine) as db:  # before signing in: it ends sessions
+            user = get_user(db, role.replace("_", "-"))
+            token = tokens.issue_token(db, user, "REDCap", actor="test", redcap=True)
         client = TestClient(app)
         csrf = sign_in(client, role.replace("_", "-"))
-        signed_in[role] = (dict(client.cookies), csrf)
+        signed_in[role] = (dict(client.cookies), csrf, token)
     yield app, signed_in
     instance.engine.dispose()
 
 
-def call(app, method: str, path: str, cookies: dict, csrf: str | None):
+def call(app, method: str, path: str, cookies: dict, csrf: str | None, token: str | None = None):
     client = TestClient(app, cookies=cookies, raise_server_exceptions=False)
     url = concrete(path)
+    if path.startswith(TOKEN_IN_FORM):
+        return client.request(method, url, data={"token": token} if token else {})
     if method not in UNSAFE:
         return client.request(method, url)
     if path.startswith("/api/"):
@@ -109,12 +119,12 @@ def test_a_route_added_without_roles_is_caught(matrix):
 @pytest.mark.parametrize("role", [*ROLES, "anonymous"])
 def test_route_by_role(matrix, role):
     app, signed_in = matrix
-    cookies, csrf = signed_in.get(role, ({}, None))
+    cookies, csrf, token = signed_in.get(role, ({}, None, None))
     wrong = []
     for method, path, allowed in route_table(app):
         if is_public(method, path):
             continue
-        response = call(app, method, path, cookies, csrf)
+        response = call(app, method, path, cookies, csrf, token)
         if role in allowed:
             ok = response.status_code not in (401, 403) and response.status_code < 500
         else:
@@ -129,8 +139,8 @@ def test_every_state_changing_route_needs_the_csrf_token(matrix):
     app, signed_in = matrix
     missing = []
     for method, path, allowed in route_table(app):
-        if method in UNSAFE and not is_public(method, path):
-            cookies, _ = signed_in[sorted(allowed)[0]]
+        if method in UNSAFE and not is_public(method, path) and not path.startswith(TOKEN_IN_FORM):
+            cookies, _, _ = signed_in[sorted(allowed)[0]]
             response = call(app, method, path, cookies, csrf=None)
             if response.status_code != 403:
                 missing.append(f"{method} {path}: {response.status_code}")

@@ -1,0 +1,230 @@
+"""The REDCap-compatible API, spoken to by PyCap (a real REDCap client) against a real
+``cohort serve`` on loopback, on SQLite and PostgreSQL: what REDCap clients depend on,
+scoping by the token owner's role and site, and REDCap's error shapes."""
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pandas as pd
+import pytest
+import semantic_version
+from redcap import Project, RedcapError
+
+from cohort import synth
+from cohort.db import make_engine, migrate
+from tests.conftest import _fresh_pg_url
+from tests.interop.redcap_world import (
+    OTHER_SITE,
+    SITE,
+    RedcapWorld,
+    consent_answers,
+    make_redcap_world,
+)
+from tests.live_server import serve
+
+AT_SITE, ELSEWHERE = 12, 3
+CHECKBOXES = [
+    "consent_items___link_mother_health",
+    "consent_items___link_baby_health",
+    "consent_items___link_council",
+    "consent_items___contact",
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live(request, tmp_path_factory) -> Iterator[tuple[str, RedcapWorld]]:
+    """(the API address, the world behind it)."""
+    root = tmp_path_factory.mktemp("redcap")
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{root / 'cohort.db'}"
+        engine = make_engine(db_url)
+        migrate(engine)
+        engine.dispose()
+    else:
+        db_url = _fresh_pg_url(request.getfixturevalue("pg_cluster"))
+    world = make_redcap_world(root / "var", db_url, AT_SITE, ELSEWHERE)
+    world.instance.engine.dispose()
+    with serve(root / "var", database_url=db_url) as url:
+        yield f"{url}/redcap/api/", world
+
+
+def project(live, username: str = "mw") -> Project:
+    url, world = live
+    return Project(url, world.tokens[username])
+
+
+def post(live, username: str = "mw", **data) -> httpx.Response:
+    url, world = live
+    return httpx.post(url, data={"token": world.tokens[username], **data}, timeout=120)
+
+
+def test_tokens_are_in_redcaps_form(live):
+    _, world = live
+    for token in world.tokens.values():
+        assert len(token) == 32 and token == token.upper()
+        int(token, 16)
+
+
+def test_version_is_a_bare_semantic_version(live):
+    version = project(live).export_version()
+    assert isinstance(version, semantic_version.Version)
+    assert post(live, content="version").text == str(version)
+
+
+def test_project_info_says_a_classic_project(live):
+    info = project(live).export_project_info()
+    assert info["is_longitudinal"] == "0"
+    assert not project(live).is_longitudinal  # formEventMapping is an error, as REDCap's
+
+
+def test_metadata_is_the_consent_form_with_the_study_id_first(live):
+    proj = project(live)
+    metadata = proj.export_metadata()
+    assert metadata[0]["field_name"] == "study_id" == proj.def_field
+    assert {row["form_name"] for row in metadata} == {"babi_consent"}
+    assert "consent_items" in proj.field_names
+    frame = proj.export_metadata(format_type="df")
+    assert frame.loc["nhs_number", "identifier"] == "y"
+    assert frame.loc["consent_items", "field_type"] == "checkbox"
+
+
+def test_instruments_and_export_field_names(live):
+    proj = project(live)
+    assert proj.export_instruments() == [
+        {"instrument_name": "babi_consent", "instrument_label": "Babi consent"}
+    ]
+    names = proj.export_field_names(field="consent_items")
+    assert [row["export_field_name"] for row in names] == CHECKBOXES
+    assert names[0]["choice_value"] == "link_mother_health"
+
+
+def test_a_midwife_exports_her_sites_records_as_strings_record_id_first(live):
+    _, world = live
+    records = project(live).export_records()
+    assert sorted(r["study_id"] for r in records) == sorted(world.study_ids[SITE])
+    for record in records:
+        assert next(iter(record)) == "study_id"
+        assert all(isinstance(value, str) for value in record.values())
+        assert record["babi_consent_complete"] == "2"
+        assert [record[column] for column in CHECKBOXES] == ["1", "1", "0", "1"]
+        assert record["nhs_number"].isdigit()
+
+
+def test_a_data_manager_exports_every_site(live):
+    records = project(live, "dm").export_records(fields=["study_id"])
+    assert len(records) == AT_SITE + ELSEWHERE
+
+
+def test_records_and_fields_filters_and_a_dataframe(live):
+    _, world = live
+    wanted = world.study_ids[SITE][:3]
+    frame = project(live).export_records(
+        records=wanted, fields=["consent_items", "babi_consent_complete"], format_type="df"
+    )
+    assert isinstance(frame, pd.DataFrame)
+    assert sorted(frame.index) == sorted(wanted)
+    assert list(frame.columns) == [*CHECKBOXES, "babi_consent_complete"]
+
+
+def test_fields_joined_by_commas_as_redcapr_sends_them(live):
+    response = post(live, content="record", format="json", fields="study_id,postcode")
+    assert response.status_code == 200
+    assert {tuple(row) for row in response.json()} == {("study_id", "postcode")}
+
+
+def test_thousands_of_record_ids_in_one_export(live):
+    _, world = live
+    asked = world.study_ids[SITE] + [f"BB-0000-{n:04d}" for n in range(5000)]
+    records = project(live).export_records(records=asked, fields=["study_id"])
+    assert len(records) == AT_SITE
+
+
+def test_filter_logic_in_redcap_syntax(live):
+    everyone = project(live).export_records(fields=["study_id"])
+    council = project(live).export_records(filter_logic="[consent_items(link_council)] = '1'")
+    contact = project(live).export_records(filter_logic="[consent_items(contact)] = '1'")
+    assert council == [] and len(contact) == len(everyone)
+
+
+def test_a_midwife_never_sees_another_sites_records(live):
+    _, world = live
+    others = world.study_ids[OTHER_SITE]
+    assert project(live).export_records(records=others) == []
+    assert len(project(live, "mw.lds").export_records(records=others)) == ELSEWHERE
+
+
+@pytest.mark.parametrize("username", ["rs", "gov"])
+def test_other_roles_are_refused(live, username):
+    with pytest.raises(RedcapError):
+        project(live, username).export_records()
+    response = post(live, username, content="record", format="json")
+    assert response.status_code == 403
+    assert set(response.json()) == {"error"}
+
+
+def test_errors_take_redcaps_shape_in_each_format(live):
+    bad = post(live, content="nonsense", format="json")
+    assert bad.status_code == 400 and "content" in bad.json()["error"]
+    assert post(live, content="nonsense", format="csv").text.startswith("ERROR:")
+    assert "<error>" in post(live, content="nonsense").text
+    wrong = post(live, content="record", format="json", fields="no_such_field")
+    assert wrong.status_code == 400 and "no_such_field" in wrong.json()["error"]
+    url, _ = live
+    assert httpx.post(url, data={"token": "0" * 32, "content": "version"}).status_code == 403
+
+
+def _new_women(n: int, seed: int) -> list[dict]:
+    rows = []
+    for mother in synth.mothers(seed=seed, n=n):
+        answers = consent_answers(mother)
+        ticked = answers.pop("consent_items")
+        answers |= {
+            column: "1" if column.split("___")[1] in ticked else "0" for column in CHECKBOXES
+        }
+        rows.append({"study_id": "", **answers})
+    return rows
+
+
+def test_import_records_backfills_consents_once(live):
+    rows = _new_women(3, seed=101)
+    proj = project(live)
+    assert proj.import_records(rows) == {"count": 3}
+    assert proj.import_records(rows) == {"count": 0}  # the same rows again: nothing new
+    ids = [r["study_id"] for r in proj.export_records(fields=["study_id"])]
+    assert len(ids) == AT_SITE + 3
+
+
+def test_import_takes_a_dataframe_with_booleans_as_true_false(live):
+    rows = _new_women(2, seed=202)
+    frame = pd.DataFrame(rows).set_index("study_id")
+    frame["leaflet_given"] = True  # PyCap sends booleans as the strings True/False
+    assert project(live).import_records(frame, import_format="df") == {"count": 2}
+
+
+def test_an_import_with_a_bad_row_records_nothing(live):
+    rows = _new_women(2, seed=303)
+    rows[1]["nhs_number"] = "1234567890"
+    before = len(project(live).export_records(fields=["study_id"]))
+    with pytest.raises(RedcapError) as refused:
+        project(live).import_records(rows)
+    assert "Row 3: nhs_number" in str(refused.value)
+    assert "1234567890" not in str(refused.value)
+    assert len(project(live).export_records(fields=["study_id"])) == before
+
+
+def test_a_multi_megabyte_import(live):
+    """An extract with a row per appointment: the same few women many times over."""
+    women = _new_women(4, seed=404)
+    rows = [women[n % 4] for n in range(12_000)]
+    data = json.dumps(rows)
+    assert len(data) > 3_000_000
+    response = post(live, content="record", format="json", returnContent="count", data=data)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"count": 4}
+
+
+def test_a_data_managers_token_cannot_import(live):
+    with pytest.raises(RedcapError) as refused:
+        project(live, "dm").import_records(_new_women(1, seed=505))
+    assert "midwife" in str(refused.value)
