@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # threshold are suppressed, the rest rounded to the nearest multiple.
     sdc_threshold: int = 7
     sdc_rounding: int = 5
+    # FHIR Consent (cohort.interop.fhir_consent): the approved protocol each consent follows,
+    # and the base of the URIs naming the cohort's own identifiers and codes.
+    fhir_policy_uri: str = "urn:cohort:protocol"
+    fhir_system_base: str = "urn:cohort"
     # Installed by `make frontend`; pages work (unstyled) without them.
     frontend_dir: Path = Path(".frontend/node_modules/nhsuk-frontend/dist")
     swagger_ui_dir: Path = Path(".frontend/node_modules/swagger-ui-dist")

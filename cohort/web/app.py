@@ -17,6 +17,7 @@ from cohort.web.routes import (
     audit,
     consents,
     docs,
+    fhir,
     governance,
     health,
     home,
@@ -62,6 +63,7 @@ PAGE_ROUTERS = (
     research,
     docs,
     redcap,
+    fhir,
 )
 API_ROUTERS = (
     health,

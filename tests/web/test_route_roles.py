@@ -33,6 +33,8 @@ PATH_SAMPLES = {
     "version": "1.0",
     "code": "NO-SUCH-PROJECT",
     "extract_id": "999999",
+    "consent_id": "BB-0000-0000.1.0",
+    "site_code": "NOSUCH",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Authenticated by a token in the posted form, never by a cookie: no CSRF token to check.

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
@@ -50,6 +51,10 @@ def shaped_route(render: Render) -> type[APIRoute]:
                 except HTTPException as exc:  # the form parser's own refusals
                     _roll_back(request)
                     return render(request, exc.status_code, str(exc.detail))
+                except RequestValidationError as exc:
+                    first = exc.errors()[0] if exc.errors() else {}
+                    where = str(first.get("loc", ("", "request"))[-1])
+                    return render(request, 400, f"{where}: {first.get('msg', 'is not valid')}")
 
             return guarded
 
