@@ -154,25 +154,25 @@ def make_extract(
             f"project {project.code} is approved for aggregate queries only, not extracts"
         )
     definition = _definition(project, snapshot_at)
-    extract = Extract(
-        project_id=project.id,
-        requested_by=user.username,
-        snapshot_at=definition.snapshot_at,
-        definition=definition.as_json(),
-    )
-    session.add(extract)
-    session.flush()
-    final = directory(settings, project.code, extract.id)
-    hidden = final.parent / f".writing-{extract.id}-{secrets.token_hex(4)}"
-    hidden.mkdir(parents=True)
+    place = extracts_dir(settings, project.code)
+    place.mkdir(parents=True, exist_ok=True)
+    hidden = place / f".writing-{secrets.token_hex(8)}"
+    hidden.mkdir()
     try:
         files, held = _write_files(session, settings, pseudonym_key, project, definition, hidden)
-        os.replace(hidden, final)
+        extract = Extract(
+            project_id=project.id,
+            requested_by=user.username,
+            snapshot_at=definition.snapshot_at,
+            definition=definition.as_json(),
+            files=files,
+        )
+        session.add(extract)
+        session.flush()
+        os.replace(hidden, directory(settings, project.code, extract.id))
     except BaseException:
         shutil.rmtree(hidden, ignore_errors=True)
         raise
-    extract.files = files
-    session.add(extract)
     if held:
         session.connection().execute(
             insert(ExtractMember.__table__),

@@ -41,7 +41,12 @@ class ResearchWorld:
         return session_scope(self.engine)
 
     def participant(
-        self, items: dict[str, bool] | None = None, *, withdrawal: str | None = None, **consent
+        self,
+        items: dict[str, bool] | None = None,
+        *,
+        withdrawal: str | None = None,
+        enrolled_at: datetime | None = None,
+        **consent,
     ) -> Participant:
         """A participant with one consent (all items unless told), optionally withdrawn."""
         self._next += 1
@@ -50,7 +55,8 @@ class ResearchWorld:
             p = Participant(
                 study_id=f"BB-{self._next:04d}-0000",
                 site_id=site.id,
-                created_at=datetime(2025, 3, 14, 9, tzinfo=UTC) + timedelta(days=self._next),
+                created_at=enrolled_at
+                or datetime(2025, 3, 14, 9, tzinfo=UTC) + timedelta(days=self._next),
             )
             s.add(p)
             s.flush()
