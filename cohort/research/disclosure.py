@@ -4,7 +4,8 @@ Primary suppression hides counts at or below ``threshold``. Secondary suppressio
 hides more cells until no suppressed cell can be worked back from a published total: in
 every row or column that adds up to a total, a lone suppressed cell takes the smallest
 other cell with it. Every count still shown is rounded to the nearest ``rounding``. A
-rate built on a suppressed count is withheld (``rate`` returns None).
+rate built on a suppressed count is withheld (``rate`` returns None), and so is a mean or
+median whose group count is (``statistic``).
 """
 
 Grid = list[list[int]]
@@ -65,3 +66,8 @@ def rate(numerator: int | None, denominator: int | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator
+
+
+def statistic(value: float | None, count: int | None) -> float | None:
+    """A mean or median, withheld (None) when the count it summarises is suppressed."""
+    return None if count is None else value

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cohort.research.disclosure import protect, rate, round_to
+from cohort.research.disclosure import protect, rate, round_to, statistic
 
 RULE = {"threshold": 7, "rounding": 5}
 X = None  # suppressed
@@ -62,3 +62,10 @@ def test_thresholds_come_from_the_caller():
 )
 def test_a_rate_is_withheld_when_its_counts_are(numerator, denominator, expected):
     assert rate(numerator, denominator) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "count", "expected"), [(3.5, 10, 3.5), (3.5, X, None), (None, 10, None)]
+)
+def test_a_mean_or_median_is_withheld_when_its_count_is(value, count, expected):
+    assert statistic(value, count) == expected
