@@ -31,3 +31,4 @@ def main() -> None:
 # Command groups register themselves on import.
 from cohort.cli import audit, backup, forms, instance, keys, link, sites, synth, users  # noqa: E402,F401
 from cohort.cli import projects  # noqa: E402,F401
+from cohort.cli import consents  # noqa: E402,F401

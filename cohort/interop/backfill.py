@@ -57,8 +57,8 @@ NO_ROWS = "The file has no records to import"
 NOT_A_TICK = "{column}: give 1 (ticked) or 0 (not ticked)"
 FORMULA = "{column}: the cell starts like a spreadsheet formula; give the plain value"
 SAME_AS = "the same woman as row {row}"
-OTHER_SITE = "already in the cohort at another site"
-IN_COHORT_AS = "already in the cohort as {study_id}"
+OTHER_SITE = "at another site"
+IN_COHORT_AS = "study ID {study_id}"
 
 
 @dataclass(frozen=True)
@@ -221,9 +221,10 @@ def import_rows(
         if token in seen:
             result = RowResult(number, DUPLICATE, SAME_AS.format(row=seen[token]))
         else:
-            seen[token] = number
             found = _one_row(session, keys, project, row, user=user, token=token, source=source)
             result = RowResult(number, found.status, found.reason, found.study_id)
+            if result.status != REJECTED:  # a corrected copy of a refused row may follow
+                seen[token] = number
         results.append(result)
     report = Report(tuple(results))
     audit.record(

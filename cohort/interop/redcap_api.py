@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from cohort import audit, capture
 from cohort.errors import CohortError, Forbidden
-from cohort.interop import backfill, filter_logic, redcap_formats
+from cohort.interop import backfill, filter_logic, redcap_formats, redcap_metadata
 from cohort.interop.redcap_metadata import RECORD_ID, Project, complete_field
 from cohort.interop.redcap_records import Record, add_identifiers, flat, records
 from cohort.interop.roles import sees_identifiers
 from cohort.keys import KeyRing
 from cohort.models import Site, User
-from forms import branching, registry
+from forms import branching
 
 VERSION = "14.0.0"  # the REDCap release whose API this follows
 TEXT = "text"  # a plain answer (the version), whatever the format
@@ -81,8 +81,7 @@ class Call:
         return redcap_formats.check_format(self.params.get("format", "xml"))
 
     def project(self) -> Project:
-        spec = registry.current(self.session, capture.FORM)
-        return Project(spec, registry.export(self.session, capture.FORM, spec.version))
+        return redcap_metadata.load(self.session)
 
 
 def error_format(params: Params) -> str:

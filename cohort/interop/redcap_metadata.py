@@ -11,7 +11,10 @@ import io
 from dataclasses import dataclass
 from functools import cached_property
 
-from forms import dictionary
+from sqlmodel import Session
+
+from cohort.capture import FORM
+from forms import dictionary, registry
 from forms.spec import FormSpec
 
 RECORD_ID = "study_id"
@@ -99,3 +102,9 @@ class Project:
                 for code, column in zip(choices, columns, strict=True)
             )
         return rows
+
+
+def load(session: Session, version: str | None = None) -> Project:
+    """The project on the consent form's ``version`` (default: the current one)."""
+    spec = registry.get(session, FORM, version) if version else registry.current(session, FORM)
+    return Project(spec, registry.export(session, FORM, spec.version))
