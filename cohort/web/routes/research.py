@@ -6,13 +6,18 @@ refused (403) on every one of them, however the URL was reached."""
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from cohort import i18n
+from cohort.errors import CohortError, Forbidden
 from cohort.models import User
-from cohort.research import extracts, projects
+from cohort.research import extracts, projects, queries, query_chart, sql_console
+from cohort.web import ui_language
 from cohort.web.deps import DbSession, InstanceDep, requires
+from cohort.web.pages import render
+from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["research"])
@@ -111,3 +116,176 @@ def download_file(
 ) -> Response:
     """One file of an extract by name (see the manifest), or ``zip`` for all of them."""
     return _file_response(*extracts.download(db, instance.settings, user, extract_id, name))
+
+
+QUERY_TITLE = N_("Aggregate query")
+CONSOLE_TITLE = N_("SQL console")
+SUPPRESSED = N_("suppressed")
+
+
+class QueryIn(BaseModel):
+    dataset: str
+    group_by: list[str] = []
+    measure: str = "count"
+    of: str | None = None
+    filters: dict[str, str] = {}
+
+    def query(self) -> queries.Query:
+        return queries.Query(
+            self.dataset,
+            tuple(self.group_by),
+            self.measure,
+            self.of or None,
+            tuple(sorted(self.filters.items())),
+        )
+
+
+class QueryRowOut(BaseModel):
+    groups: list[str]
+    n: int | None
+    value: float | None
+
+
+class QueryOut(BaseModel):
+    query: dict
+    rows: list[QueryRowOut]
+    suppressed: int
+    threshold: int
+    rounding: int
+
+
+def query_out(result: queries.Result, settings) -> QueryOut:
+    return QueryOut(
+        query=result.query.as_json(),
+        rows=[QueryRowOut(groups=list(r.groups), n=r.n, value=r.value) for r in result.rows],
+        suppressed=result.suppressed,
+        threshold=settings.sdc_threshold,
+        rounding=settings.sdc_rounding,
+    )
+
+
+def _choices(project, form: dict) -> dict[str, list[dict]]:
+    """The query form's options: the project's datasets and approved variables."""
+    names = list(dict.fromkeys(v for vs in project.variables.values() for v in vs))
+
+    def options(chosen: str) -> list[dict]:
+        return [{"value": n, "text": n, "selected": n == chosen} for n in names]
+
+    return {
+        "dataset": [
+            {"value": d, "text": d, "selected": d == form["dataset"]} for d in project.variables
+        ],
+        "group_by": [{"value": n, "text": n, "checked": n in form["group_by"]} for n in names],
+        "of": options(form["of"]),
+        "filter_variable": options(form["filter_variable"]),
+    }
+
+
+def _gettext(request: Request):
+    return i18n.gettext(ui_language.current(request))
+
+
+@router.get("/projects/{code}/queries")
+def query_page(
+    request: Request,
+    user: Researcher,
+    db: DbSession,
+    instance: InstanceDep,
+    code: str,
+    dataset: str = "",
+    group_by: Annotated[list[str], Query()] = [],  # noqa: B006
+    measure: str = "count",
+    of: str = "",
+    filter_variable: str = "",
+    filter_value: str = "",
+):
+    project = projects.open_project(db, user, code)
+    gettext = _gettext(request)
+    form = {
+        "dataset": dataset,
+        "group_by": group_by,
+        "measure": measure,
+        "of": of,
+        "filter_variable": filter_variable,
+        "filter_value": filter_value,
+    }
+    result = chart = error = None
+    if dataset:
+        filters = ((filter_variable, filter_value),) if filter_variable else ()
+        wanted = queries.Query(
+            dataset, tuple(g for g in group_by if g), measure, of or None, filters
+        )
+        try:
+            result = queries.run(
+                db, instance.settings, instance.keys.pseudonym, user, project.code, wanted
+            )
+            chart = query_chart.chart(result, gettext(QUERY_TITLE), gettext(SUPPRESSED))
+        except CohortError as exc:
+            error = exc
+    return render(
+        request,
+        "research_query.html",
+        status_code=error.status_code if error else 200,
+        title=gettext(QUERY_TITLE),
+        project=project,
+        form=form,
+        choices=_choices(project, form),
+        result=result,
+        chart=chart,
+        error=error,
+        settings=instance.settings,
+    )
+
+
+@api.post("/projects/{code}/queries")
+def run_query(
+    body: QueryIn, user: Researcher, db: DbSession, instance: InstanceDep, code: str
+) -> QueryOut:
+    """An aggregate query on the project's approved data: counts of people (suppressed at
+    or below the threshold, others rounded), means and medians withheld with them."""
+    result = queries.run(db, instance.settings, instance.keys.pseudonym, user, code, body.query())
+    return query_out(result, instance.settings)
+
+
+@router.get("/projects/{code}/console")
+def console_page(request: Request, user: Researcher, db: DbSession, code: str):
+    project = projects.open_project(db, user, code)
+    return render(
+        request,
+        "research_console.html",
+        title=_gettext(request)(CONSOLE_TITLE),
+        project=project,
+        sql="",
+        result=None,
+        limits=(sql_console.ROW_LIMIT, sql_console.TIME_LIMIT_S),
+    )
+
+
+@router.post("/projects/{code}/console")
+def console_run(
+    request: Request,
+    user: Researcher,
+    db: DbSession,
+    instance: InstanceDep,
+    code: str,
+    sql: Annotated[str, Form()] = "",
+):
+    project = projects.open_project(db, user, code)
+    result = error = None
+    try:
+        result = sql_console.run(db, instance.settings, user, project.code, sql)
+    except Forbidden:
+        raise
+    except CohortError as exc:
+        error = exc
+    return render(
+        request,
+        "research_console.html",
+        status_code=error.status_code if error else 200,
+        title=_gettext(request)(CONSOLE_TITLE),
+        project=project,
+        sql=sql,
+        result=result,
+        error=error,
+        limits=(sql_console.ROW_LIMIT, sql_console.TIME_LIMIT_S),
+    )

@@ -1,0 +1,168 @@
+"""The research pages and API as people use them: a data manager registers a project and
+puts a researcher on it, the researcher makes and downloads an extract, asks an aggregate
+question and uses the console; a researcher of another project is refused each of them."""
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from cohort.db import session_scope
+from cohort.models import Consent, Participant, User
+from tests.web.conftest import ensure_site, sign_in
+
+TODAY = datetime.now(UTC).date()
+PROJECT = {
+    "code": "bib-2026-01",
+    "title": "Early years outcomes",
+    "lead": "Dr Lead",
+    "approval_reference": "REC 26/YH/0001",
+    "approved_from": (TODAY - timedelta(days=1)).isoformat(),
+    "approved_until": (TODAY + timedelta(days=30)).isoformat(),
+    "variables": ["consent.age_band", "consent.ethnicity", "consent.enrolment_month"],
+    "date_granularity": "month",
+    "row_level": "yes",
+}
+
+
+def flat(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
+
+
+@pytest.fixture
+def people(instance):
+    """Ten participants aged 25 to 29 and three aged 30 to 34."""
+    with session_scope(instance.engine) as db:
+        site = ensure_site(db)
+        staff = User(username="mw", full_name="Mw", role="midwife", password_hash="x")
+        db.add(staff)
+        db.flush()
+        for i, band in enumerate(["25_29"] * 10 + ["30_34"] * 3):
+            p = Participant(study_id=f"BB-{i:04d}-9999", site_id=site.id)
+            db.add(p)
+            db.flush()
+            db.add(
+                Consent(
+                    participant_id=p.id,
+                    site_id=site.id,
+                    recorded_by=staff.id,
+                    form_name="babi_consent",
+                    form_version="1.0",
+                    language="en",
+                    age_band=band,
+                    ethnicity="indian",
+                    items={
+                        "link_mother_health": True,
+                        "link_baby_health": True,
+                        "link_council": True,
+                        "contact": True,
+                    },
+                )
+            )
+
+
+@pytest.fixture
+def registered(client, make_user, people):
+    """The project registered and staffed through the pages; returns the code."""
+    make_user("dana", "data_manager")
+    make_user("rita", "researcher")
+    make_user("rob", "researcher")
+    csrf = sign_in(client, "dana")
+    response = client.post(
+        "/projects", data={**PROJECT, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    response = client.post(
+        "/projects/BIB-2026-01/researchers",
+        data={"username": "rita", "action": "add", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    client.cookies.clear()
+    return "BIB-2026-01"
+
+
+def test_a_bad_registration_is_shown_beside_its_field(client, make_user):
+    make_user("dana", "data_manager")
+    csrf = sign_in(client, "dana")
+    response = client.post(
+        "/projects", data={**PROJECT, "approved_from": "1 April", "csrf_token": csrf}
+    )
+    assert response.status_code == 400
+    assert 'id="approved_from-error"' in response.text
+    assert "YYYY-MM-DD" in response.text
+
+
+def test_researchers_see_only_their_own_projects(client, registered):
+    sign_in(client, "rita")
+    assert registered in client.get("/projects").text
+    assert [p["code"] for p in client.get("/api/v1/projects").json()] == [registered]
+    client.cookies.clear()
+    sign_in(client, "rob")
+    assert registered not in client.get("/projects").text
+    assert client.get(f"/projects/{registered}").status_code == 403
+
+
+def test_extract_made_downloaded_and_refused_to_another_project(client, registered):
+    csrf = sign_in(client, "rita")
+    response = client.post(f"/projects/{registered}/extracts", data={"csrf_token": csrf})
+    assert response.status_code == 200 and "Delete extract" in response.text
+    (made,) = client.get(f"/api/v1/projects/{registered}/extracts").json()
+    parquet = client.get(f"/extracts/{made['id']}/files/consent.parquet")
+    assert parquet.status_code == 200
+    assert len(pd.read_parquet(io.BytesIO(parquet.content))) == 13
+    assert client.get(f"/api/v1/extracts/{made['id']}/files/zip").status_code == 200
+    client.cookies.clear()
+    sign_in(client, "rob")
+    for url in (
+        f"/extracts/{made['id']}/files/zip",
+        f"/api/v1/extracts/{made['id']}/files/manifest.json",
+    ):
+        response = client.get(url)
+        assert response.status_code == 403 and "BB-" not in response.text
+
+
+def test_an_aggregate_query_page_shows_a_table_and_chart_after_disclosure_control(
+    client, registered
+):
+    sign_in(client, "rita")
+    page = client.get(
+        f"/projects/{registered}/queries", params={"dataset": "consent", "group_by": "age_band"}
+    )
+    assert page.status_code == 200
+    text = flat(page.text)
+    assert "<svg" in text and "25_29" in text and "suppressed" in text
+    answer = client.post(
+        f"/api/v1/projects/{registered}/queries",
+        json={"dataset": "consent", "group_by": ["age_band"]},
+        headers={"X-CSRF-Token": sign_in(client, "rita")},
+    ).json()
+    assert [(r["groups"], r["n"]) for r in answer["rows"]] == [(["25_29"], 10), (["30_34"], None)]
+
+
+def test_the_console_runs_a_select_and_refuses_anything_else(client, registered):
+    csrf = sign_in(client, "rita")
+    client.post(f"/projects/{registered}/extracts", data={"csrf_token": csrf})
+    ok = client.post(
+        f"/projects/{registered}/console",
+        data={"sql": "SELECT age_band, count(*) AS n FROM consent GROUP BY 1", "csrf_token": csrf},
+    )
+    assert ok.status_code == 200 and "10" in ok.text
+    refused = client.post(
+        f"/projects/{registered}/console",
+        data={"sql": "COPY consent TO '/tmp/x.csv'", "csrf_token": csrf},
+    )
+    assert refused.status_code == 400 and "Only SELECT statements run here" in refused.text
+
+
+def test_removal_ends_access_at_once(client, registered):
+    csrf = sign_in(client, "dana")
+    client.post(
+        f"/projects/{registered}/researchers",
+        data={"username": "rita", "action": "remove", "csrf_token": csrf},
+    )
+    client.cookies.clear()
+    sign_in(client, "rita")
+    assert client.get(f"/projects/{registered}/queries").status_code == 403
