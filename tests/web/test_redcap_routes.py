@@ -4,15 +4,18 @@ scoping by the token owner's role and site, and REDCap's error shapes."""
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pandas as pd
 import pytest
 import semantic_version
 from redcap import Project, RedcapError
+from sqlmodel import Session, select
 
 from cohort import synth
 from cohort.db import make_engine, migrate
+from cohort.models import AuditEvent
 from tests.conftest import _fresh_pg_url
 from tests.interop.redcap_world import (
     OTHER_SITE,
@@ -228,3 +231,52 @@ def test_a_data_managers_token_cannot_import(live):
     with pytest.raises(RedcapError) as refused:
         project(live, "dm").import_records(_new_women(1, seed=505))
     assert "midwife" in str(refused.value)
+
+
+def test_xml_and_csv_exports(live):
+    _, world = live
+    xml = post(live, content="record", format="xml", fields="study_id")
+    assert xml.headers["content-type"].startswith("text/xml")
+    assert xml.text.startswith('<?xml version="1.0" encoding="UTF-8" ?>')
+    assert all(f"<study_id>{study_id}</study_id>" in xml.text for study_id in world.study_ids[SITE])
+    names = project(live).export_field_names(format_type="df")
+    assert names.loc["consent_items", "export_field_name"].tolist() == CHECKBOXES
+
+
+def test_date_range_on_when_the_latest_consent_was_recorded(live):
+    proj = project(live)
+    future = datetime.now(UTC) + timedelta(days=1)
+    past = datetime.now(UTC) - timedelta(days=1)
+    assert proj.export_records(fields=["study_id"], date_begin=future) == []
+    assert len(proj.export_records(fields=["study_id"], date_begin=past)) >= AT_SITE
+    bad = post(live, content="record", format="json", dateRangeBegin="yesterday")
+    assert bad.status_code == 400 and "dateRangeBegin" in bad.json()["error"]
+
+
+def test_a_csv_import_returning_the_new_study_ids(live):
+    rows = _new_women(2, seed=606)
+    data = pd.DataFrame(rows).to_csv(index=False)
+    response = post(
+        live, content="record", format="csv", returnFormat="json", returnContent="ids", data=data
+    )
+    assert response.status_code == 200, response.text
+    ids = response.json()
+    assert len(ids) == 2 and all(i.startswith("BB-") for i in ids)
+    assert len(project(live).export_records(records=ids)) == 2
+
+
+def test_an_export_with_identifiers_is_audited_by_study_id_only(live):
+    _, world = live
+    wanted = world.study_ids[SITE][:2]
+    records = project(live).export_records(records=wanted, fields=["nhs_number"])
+    engine = make_engine(world.db_url)
+    with Session(engine) as s:
+        event = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "redcap.export")
+            .order_by(AuditEvent.seq.desc())
+        ).first()
+    engine.dispose()
+    assert event.actor == "mw" and sorted(event.detail["study_ids"]) == sorted(wanted)
+    assert event.detail["identifiers"] == ["nhs_number"]
+    assert not any(r["nhs_number"] in json.dumps(event.detail) for r in records)
