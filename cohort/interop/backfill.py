@@ -4,14 +4,16 @@ same validation, vault, idempotency and audit as a midwife's form.
 
 Each row gets a stable submission token (site, form version and the woman's NHS number
 blind index, or the row's record id for a decline), so importing a file again, or a row
-twice, records nothing new. The report gives each row's outcome with a reason that names
-fields and rules, never a value.
+twice, records nothing new. An optional ``consent_date`` column gives the day she
+answered, so her age is checked (and banded) as it was then. The report gives each row's
+outcome with a reason that names fields and rules, never a value.
 """
 
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session
 
@@ -39,6 +41,8 @@ REDCAP_COLUMNS = frozenset(
         "redcap_survey_identifier",
     }
 )
+# Not a question of the form: the day she gave her answer, so her age is checked as it was.
+CONSENT_DATE = "consent_date"
 TICKED = {
     "1": True,
     "True": True,
@@ -57,6 +61,7 @@ NO_ROWS = "The file has no records to import"
 NOT_A_TICK = "{column}: give 1 (ticked) or 0 (not ticked)"
 FORMULA = "{column}: the cell starts like a spreadsheet formula; give the plain value"
 SAME_AS = "the same woman as row {row}"
+BAD_CONSENT_DATE = f"{CONSENT_DATE}: give the day as year-month-day, not after today"
 OTHER_SITE = "at another site"
 IN_COHORT_AS = "study ID {study_id}"
 
@@ -103,7 +108,8 @@ class Report:
 def check_columns(project: Project, columns: Sequence[str]) -> None:
     """Refuse the whole file if it names a column the project does not have."""
     known = {column for names in project.columns.values() for column in names}
-    unknown = [c for c in columns if c not in known and c not in REDCAP_COLUMNS]
+    extra = REDCAP_COLUMNS | {CONSENT_DATE}
+    unknown = [c for c in columns if c not in known and c not in extra]
     if unknown:
         shown = ", ".join(name[:40] for name in unknown[:10])
         raise CohortError(UNKNOWN_COLUMNS.format(names=shown), field="data")
@@ -148,6 +154,20 @@ def answers_from_row(project: Project, row: Mapping[str, str]) -> dict[str, obje
     return answers
 
 
+def consent_day(row: Mapping[str, str]) -> date | None:
+    """The row's consent date, if it gives one (None: today)."""
+    text = row.get(CONSENT_DATE, "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CohortError(BAD_CONSENT_DATE, field=CONSENT_DATE) from None
+    if day > date.today() or len(text) != len("2024-01-01"):
+        raise CohortError(BAD_CONSENT_DATE, field=CONSENT_DATE)
+    return day
+
+
 def row_token(keys: KeyRing, site: str, project: Project, row: Mapping[str, str]) -> str:
     """The row's submission token: the same woman (or record) always gets the same one."""
     try:
@@ -183,7 +203,14 @@ def _one_row(
     try:
         answers = answers_from_row(project, row)
         done = capture.record_answers(
-            session, keys, project.spec, answers, user=user, token=token, source=source
+            session,
+            keys,
+            project.spec,
+            answers,
+            user=user,
+            token=token,
+            source=source,
+            today=consent_day(row),
         )
     except capture.InvalidAnswers as exc:
         return RowResult(0, REJECTED, _reason(exc))

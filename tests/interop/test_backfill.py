@@ -113,3 +113,18 @@ def test_the_import_is_audited_with_each_row_not_recorded(world):
     statuses = {group["status"]: group["rows"] for group in event.detail["not_recorded"]}
     assert statuses == {backfill.DUPLICATE: [3], backfill.REJECTED: [4]}
     assert "Aisha" not in audit_text(world) and NHS_NUMBER not in audit_text(world)
+
+
+def test_her_age_is_checked_on_the_day_she_consented(world):
+    older = {**row(CONSENT), "date_of_birth": "1970-06-01"}  # 45 in 2015, over 50 today
+    (today,) = run(world, [older]).results
+    assert today.status == backfill.REJECTED and today.reason.startswith("date_of_birth")
+    (then,) = run(world, [{**older, "consent_date": "2015-09-30"}]).results
+    assert then.status == backfill.ACCEPTED
+
+
+@pytest.mark.parametrize("day", ["2015-02-30", "30/09/2015", "2999-01-01"])
+def test_an_impossible_consent_date_is_rejected(world, day):
+    (result,) = run(world, [{**row(CONSENT), "consent_date": day}]).results
+    assert result.status == backfill.REJECTED and result.reason.startswith("consent_date")
+    assert day not in result.reason
