@@ -8,10 +8,11 @@ from pathlib import Path
 
 from cohort import capture, synth
 from cohort.auth import tokens, users
-from cohort.db import session_scope
+from cohort.db import make_engine, migrate, session_scope
 from cohort.instance import Instance
 from cohort.models import User
 from forms import registry
+from tests.conftest import _fresh_pg_url
 from tests.web.conftest import PASSWORD, ensure_site, make_instance
 
 SITE, OTHER_SITE = "RAE", "LDS"
@@ -32,6 +33,18 @@ class RedcapWorld:
     db_url: str
     tokens: dict[str, str] = field(default_factory=dict)  # username -> REDCap token
     study_ids: dict[str, list[str]] = field(default_factory=dict)  # site -> study IDs
+
+
+def migrated_url(request, root: Path) -> str:
+    """For a module-scoped fixture parametrised "sqlite" / "postgresql": a migrated, empty
+    database (the ``db_url`` fixture, at module scope)."""
+    if request.param == "postgresql":
+        return _fresh_pg_url(request.getfixturevalue("pg_cluster"))
+    db_url = f"sqlite:///{root / 'cohort.db'}"
+    engine = make_engine(db_url)
+    migrate(engine)
+    engine.dispose()
+    return db_url
 
 
 def consent_answers(mother: synth.SynthMother, items: list[str] | None = None) -> dict:

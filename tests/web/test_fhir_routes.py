@@ -17,15 +17,18 @@ from cohort.interop.fhir_consent import NHS_NUMBER_SYSTEM
 from cohort.web.app import create_app
 from forms import registry
 from tests.consent_world import DECLINE
-from tests.interop.redcap_world import OTHER_SITE, SITE, make_redcap_world
+from tests.interop.redcap_world import OTHER_SITE, SITE, make_redcap_world, migrated_url
 
 STUDY_ID_SYSTEM = "urn:cohort:study-id"
 
 
-@pytest.fixture
-def fhir(db_url, tmp_path):
-    """(a client, the world): three women at RAE (one withdrawn), one at LDS, a decline."""
-    world = make_redcap_world(tmp_path / "var", db_url, at_site=3, elsewhere=1)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fhir(request, tmp_path_factory):
+    """(a client, the world): three women at RAE (one withdrawn), one at LDS, a decline.
+    Read only: the tests share it."""
+    root = tmp_path_factory.mktemp("fhir")
+    db_url = migrated_url(request, root)
+    world = make_redcap_world(root / "var", db_url, at_site=3, elsewhere=1)
     with session_scope(world.instance.engine) as db:
         midwife = get_user(db, "mw")
         withdrawal.record_withdrawal(

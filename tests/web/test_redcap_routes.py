@@ -14,15 +14,15 @@ from redcap import Project, RedcapError
 from sqlmodel import Session, select
 
 from cohort import synth
-from cohort.db import make_engine, migrate
+from cohort.db import make_engine
 from cohort.models import AuditEvent
-from tests.conftest import _fresh_pg_url
 from tests.interop.redcap_world import (
     OTHER_SITE,
     SITE,
     RedcapWorld,
     consent_answers,
     make_redcap_world,
+    migrated_url,
 )
 from tests.live_server import serve
 
@@ -39,13 +39,7 @@ CHECKBOXES = [
 def live(request, tmp_path_factory) -> Iterator[tuple[str, RedcapWorld]]:
     """(the API address, the world behind it)."""
     root = tmp_path_factory.mktemp("redcap")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{root / 'cohort.db'}"
-        engine = make_engine(db_url)
-        migrate(engine)
-        engine.dispose()
-    else:
-        db_url = _fresh_pg_url(request.getfixturevalue("pg_cluster"))
+    db_url = migrated_url(request, root)
     world = make_redcap_world(root / "var", db_url, AT_SITE, ELSEWHERE)
     world.instance.engine.dispose()
     with serve(root / "var", database_url=db_url) as url:
