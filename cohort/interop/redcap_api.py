@@ -252,6 +252,7 @@ def _import_records(call: Call) -> Answer:
     project = call.project()
     call.params.one_of("type", ("flat",))
     call.params.one_of("overwriteBehavior", OVERWRITE)
+    call.params.one_of("dateFormat", ("YMD",))  # dates as the form takes them
     wanted = call.params.one_of("returnContent", RETURN_CONTENT)
     rows = redcap_formats.read_rows(call.params.get("data"), call.params.get("format", "xml"))
     site = call.session.get(Site, call.user.site_id)

@@ -274,3 +274,10 @@ def test_an_export_with_identifiers_is_audited_by_study_id_only(live):
     assert event.actor == "mw" and sorted(event.detail["study_ids"]) == sorted(wanted)
     assert event.detail["identifiers"] == ["nhs_number"]
     assert not any(r["nhs_number"] in json.dumps(event.detail) for r in records)
+
+
+def test_import_options_redcap_offers_but_the_cohort_does_not_are_refused(live):
+    data = json.dumps(_new_women(1, seed=707))
+    for option, value in [("dateFormat", "DMY"), ("overwriteBehavior", "replace"), ("type", "eav")]:
+        refused = post(live, content="record", format="json", data=data, **{option: value})
+        assert refused.status_code == 400 and option in refused.json()["error"]
