@@ -170,3 +170,9 @@ def test_malformed_tables_are_refused_plainly(cohort, model, source, message):
 def test_thresholds_out_of_range_are_refused(cohort, delivery, model, threshold, floor):
     with pytest.raises(CohortError, match="must be above 0"):
         link(cohort, delivery[0], threshold, model, clerical_floor=floor)
+
+
+def test_nothing_is_left_on_disk(cohort, delivery, model, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    link(cohort, delivery[0].iloc[:500], model=model)
+    assert list(tmp_path.iterdir()) == []
