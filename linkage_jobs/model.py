@@ -2,10 +2,10 @@
 data manager can read, diff and keep (``<directory>/<source>/<version>.json``).
 
 Training is cheap by design, because scheduled runs reuse a stored model and retraining
-is on command: u from a bounded random sample of pairs (the cost that dominates), m by
-expectation maximisation on pairs sharing an NHS number (nearly all true matches, so
-they teach what agreement looks like) and on pairs sharing a postcode (which teaches how
-often a true match's NHS number agrees), the prior from pairs agreeing on both.
+is on command: u from a bounded random sample of pairs, m by expectation maximisation on
+pairs sharing an NHS number (nearly all true matches, so they teach what agreement looks
+like) and on pairs sharing full names and birth month (which teach how often a true
+match's NHS number agrees), the prior from pairs agreeing on NHS number and postcode.
 """
 
 import hashlib
