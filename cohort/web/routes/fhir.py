@@ -14,7 +14,6 @@ import json
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRouter
 
 from cohort.interop.fhir_consent import Reader, Systems, bundle
@@ -60,11 +59,9 @@ def site_export(
     site_code: str, user: FhirUser, db: InteropSession, instance: InstanceDep, source: Source
 ) -> Response:
     reader = _reader(db, instance, user, source)
-    lines = [
-        json.dumps(r, ensure_ascii=False) + "\n"
-        for r in reader.site_export(get_site(db, site_code))
-    ]
-    return StreamingResponse(iter(lines), media_type=FHIR_NDJSON)
+    resources = reader.site_export(get_site(db, site_code))
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in resources)
+    return Response(body, media_type=FHIR_NDJSON)
 
 
 @router.get("/fhir/Consent")
