@@ -5,7 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, governance, linkage, spine
+from bench import consent_capture, governance, linkage, research, spine
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
@@ -14,6 +14,7 @@ SUITES = {
     "consent": ("Consent capture", consent_capture.run),
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
+    "research": ("Researcher extracts and aggregate queries", research.run),
 }
 
 

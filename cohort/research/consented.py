@@ -1,6 +1,8 @@
 """Who may appear in a project's data for each dataset, decided in bulk at extraction or
 query time from the consent zone (one pass over consents and withdrawals, not one
-``consent_scope`` per participant, so 100,000 participants take a second).
+``consent_scope`` per participant). The pass is kept per database until any participant,
+consent, withdrawal or child is added or removed (``_stamp``, a few indexed aggregates
+read every time), so repeated queries skip it and a new withdrawal counts at once.
 
 The rule, for a dataset covered by a consent item (``covering_item``): she is in it if her
 latest consent gave that item and she has not withdrawn at a level that removes linked
@@ -11,9 +13,9 @@ her mother's consent.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from cohort.models import ChildParticipant, Consent, Participant, Site, Withdrawal
@@ -52,15 +54,31 @@ def dataset_item(dataset: str) -> str | None:
     return covering_item(specs[dataset]) if dataset in specs else None
 
 
-def members(session: Session, enrolled_by: datetime | None = None) -> list[Member]:
-    """Every participant enrolled by ``enrolled_by``, with her latest consent and
-    strongest withdrawal, in participant order."""
+def _stamp(session: Session) -> tuple:
+    """Changes whenever a row is added to or removed from any table the pass reads."""
+    tables = (Participant, Consent, Withdrawal, ChildParticipant)
+    parts = [
+        select(func.max(t.__table__.c.id), func.count()).select_from(t.__table__) for t in tables
+    ]
+    conn = session.connection()
+    return (str(conn.engine.url), *(tuple(conn.execute(q).one()) for q in parts))
+
+
+_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]]]] = {}
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _read(session: Session) -> list[Member]:
     conn = session.connection()
     p, s = Participant.__table__, Site.__table__
-    query = select(p.c.id, p.c.study_id, p.c.created_at, s.c.code).join(s, s.c.id == p.c.site_id)
-    if enrolled_by is not None:
-        query = query.where(p.c.created_at <= enrolled_by)
-    people = conn.execute(query.order_by(p.c.id)).all()
+    people = conn.execute(
+        select(p.c.id, p.c.study_id, p.c.created_at, s.c.code)
+        .join(s, s.c.id == p.c.site_id)
+        .order_by(p.c.id)
+    ).all()
     c = Consent.__table__
     latest: dict[int, tuple] = {}
     for row in conn.execute(
@@ -80,7 +98,7 @@ def members(session: Session, enrolled_by: datetime | None = None) -> list[Membe
             Member(
                 pid,
                 study_id,
-                created_at,
+                _aware(created_at),
                 site,
                 dict(items),
                 age_band,
@@ -92,7 +110,25 @@ def members(session: Session, enrolled_by: datetime | None = None) -> list[Membe
     return found
 
 
+def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
+    stamp = _stamp(session)
+    kept = _passes.get(stamp[0])
+    if kept is None or kept[0] != stamp:
+        c = ChildParticipant.__table__
+        kids = [tuple(r) for r in session.connection().execute(select(c.c.study_id, c.c.mother_id))]
+        kept = _passes[stamp[0]] = (stamp, _read(session), kids)
+    return kept[1], kept[2]
+
+
+def members(session: Session, enrolled_by: datetime | None = None) -> list[Member]:
+    """Every participant enrolled by ``enrolled_by``, with her latest consent and
+    strongest withdrawal, in participant order."""
+    everyone, _ = _pass(session)
+    if enrolled_by is None:
+        return list(everyone)
+    return [m for m in everyone if m.enrolled_at <= enrolled_by]
+
+
 def children(session: Session) -> list[tuple[str, int]]:
     """(child study ID, mother's participant id) for every child met in a child source."""
-    c = ChildParticipant.__table__
-    return [tuple(r) for r in session.connection().execute(select(c.c.study_id, c.c.mother_id))]
+    return list(_pass(session)[1])

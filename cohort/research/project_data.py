@@ -20,15 +20,15 @@ import pandas as pd
 from sqlmodel import Session
 
 from cohort.errors import CohortError
-from cohort.research import coarsen, consented
+from cohort.research import coarsen, consented, pseudonyms
 from cohort.research.catalogue import CONSENT, Dataset, datasets
 from cohort.research.codebook import MOTHER_PSEUDONYM, PSEUDONYM
-from cohort.research.pseudonyms import project_key, pseudonym
 from linkage_jobs.store import DUCK_TYPES, StoreBusy
 
 SCHEMA = "data"
 PARTICIPANT = "_participant"
 ENROLMENT_FINEST = "month"
+QUIET = "SET enable_progress_bar = false"  # a server process has no terminal to draw on
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ def _column_sql(ds: Dataset, name: str, granularity: str) -> str:
     return coarsen.date_sql(_q(name), granularity)
 
 
-def _consent_frame(people: list[consented.Member], key: bytes) -> pd.DataFrame:
+def _consent_frame(people: list[consented.Member]) -> pd.DataFrame:
     rows = [
         {
             PARTICIPANT: m.participant_id,
-            PSEUDONYM: pseudonym(key, m.study_id),
+            "study_id": m.study_id,
             "enrolment_month": m.enrolled_at.date(),
             "site": m.site,
             "age_band": m.age_band,
@@ -71,28 +71,42 @@ def _consent_frame(people: list[consented.Member], key: bytes) -> pd.DataFrame:
         for m in people
         if consented.may_use(m, None)
     ]
-    columns = [PARTICIPANT, PSEUDONYM, *datasets()[CONSENT].variables]
-    return pd.DataFrame(rows, columns=columns)
+    columns = [PARTICIPANT, "study_id", *datasets()[CONSENT].variables]
+    return pd.DataFrame(rows, columns=columns).astype({"study_id": "string"})
 
 
 def _people_frame(
-    ds: Dataset,
-    people: list[consented.Member],
-    kids: list[tuple[str, int]],
-    key: bytes,
+    ds: Dataset, people: list[consented.Member], kids: list[tuple[str, int]]
 ) -> pd.DataFrame:
-    """study_id -> pseudonym (and mother's) of everyone whose rows this dataset may show."""
+    """study_id (and mother's) of everyone whose rows this dataset may show."""
     item = consented.dataset_item(ds.name)
     allowed = {m.participant_id: m for m in people if consented.may_use(m, item)}
     if ds.subject == "mother":
-        rows = [(m.study_id, pseudonym(key, m.study_id), None, pid) for pid, m in allowed.items()]
+        rows = [(m.study_id, pid) for pid, m in allowed.items()]
+        columns = ["study_id", PARTICIPANT]
     else:
         rows = [
-            (sid, pseudonym(key, sid), pseudonym(key, allowed[mother].study_id), mother)
-            for sid, mother in kids
-            if mother in allowed
+            (sid, allowed[mother].study_id, mother) for sid, mother in kids if mother in allowed
         ]
-    return pd.DataFrame(rows, columns=["study_id", PSEUDONYM, MOTHER_PSEUDONYM, PARTICIPANT])
+        columns = ["study_id", "mother_study_id", PARTICIPANT]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({c: "string" for c in columns if c != PARTICIPANT})
+
+
+def _pseudonymised(con, table: str, frame: pd.DataFrame) -> None:
+    """The frame as a table with the project's pseudonyms in place of study IDs."""
+    con.register("incoming", frame)
+    mother = (
+        f", {pseudonyms.sql('mother_study_id')} AS {MOTHER_PSEUDONYM}"
+        if "mother_study_id" in frame.columns
+        else ""
+    )
+    con.execute(
+        f"CREATE TABLE {_q(table)} AS SELECT * EXCLUDE (study_id"  # noqa: S608
+        f"{', mother_study_id' if mother else ''}), "
+        f"study_id, {pseudonyms.sql('study_id')} AS {PSEUDONYM}{mother} FROM incoming"
+    )
+    con.unregister("incoming")
 
 
 def _has_table(con, name: str) -> bool:
@@ -146,17 +160,20 @@ def open_views(
     unknown = sorted(set(definition.variables) - set(known))
     if unknown:
         raise CohortError(f"dataset {unknown[0]} is no longer available")
-    key = project_key(pseudonym_key, code)
+    key = pseudonyms.project_key(pseudonym_key, code)
     people = consented.members(session, definition.snapshot_at)
     kids = consented.children(session)
     con = duckdb.connect()
+    con.execute(QUIET)
     try:
         _attach(con, store_path)
+        for name, value in pseudonyms.pads(key).items():
+            con.execute(f"SET VARIABLE {name} = ?", [value])
         con.execute(f"CREATE SCHEMA {SCHEMA}")
         for name, variables in definition.variables.items():
             ds = known[name]
             if name == CONSENT:
-                con.register("consent_rows", _consent_frame(people, key))
+                _pseudonymised(con, "consent_rows", _consent_frame(people))
                 cols = ", ".join(
                     [_q(PARTICIPANT), _q(PSEUDONYM)]
                     + [
@@ -166,7 +183,7 @@ def open_views(
                 )
                 sql = f"SELECT {cols} FROM consent_rows"  # noqa: S608
             else:
-                con.register(f"people_{name}", _people_frame(ds, people, kids, key))
+                _pseudonymised(con, f"people_{name}", _people_frame(ds, people, kids))
                 sql = _source_view(
                     con, ds, variables, definition.date_granularity, definition.snapshot_at
                 )

@@ -36,6 +36,7 @@ from cohort.errors import CohortError, Forbidden
 from cohort.models import User
 from cohort.research import extracts, projects
 from cohort.research.disclosure import protect
+from cohort.research.project_data import QUIET
 
 ROW_LIMIT = 1000
 TIME_LIMIT_S = 10.0
@@ -193,6 +194,7 @@ def run(
     timer = threading.Timer(time_limit_s, con.interrupt)
     try:
         _load(con, folder, [f["name"] for f in extract.files if f["name"].endswith(".parquet")])
+        con.execute(QUIET)
         con.execute("SET lock_configuration = true")
         found = shape(con, sql)
         timer.start()

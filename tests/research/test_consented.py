@@ -57,3 +57,12 @@ def test_bulk_reading_agrees_with_consent_scope(research):
             assert member.current_items() == scope.items
             for item in set(DATASET_ITEMS.values()) - {None}:
                 assert consented.may_use(member, item) == scope.allows(item)
+
+
+def test_a_withdrawal_counts_at_once_though_the_pass_is_kept(research):
+    mother = research.participant()
+    with research.session() as s:
+        assert consented.may_use(consented.members(s)[0], "link_mother_health")
+    research.withdraw(mother, "full")
+    with research.session() as s:
+        assert not consented.may_use(consented.members(s)[0], "link_mother_health")

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from cohort.errors import Forbidden, NotFound
 from cohort.models import AuditEvent, ExtractMember
-from cohort.research import extracts
+from cohort.research import extracts, pseudonyms, register
 from tests.research.world import LINKED_AT, SNAPSHOT
 
 
@@ -211,3 +211,29 @@ def test_rows_linked_after_the_snapshot_stay_out(research):
     research.project()
     _, folder = make(research, snapshot=LINKED_AT - timedelta(seconds=1))
     assert len(pd.read_parquet(folder / "maternity.parquet")) == 0
+
+
+def test_governance_register_lists_extracts_downloads_and_flags(research, family):
+    research.project()
+    made, _ = make(research)
+    with research.session() as s:
+        extracts.download(s, research.settings, research.researcher, made.id, "consent.csv")
+        extracts.download(s, research.settings, research.researcher, made.id, "zip")
+    research.withdraw(family[0], "full")
+    with research.session() as s:
+        (entry,) = register.extract_register(s)
+    assert (entry.project, entry.requested_by, entry.participants) == ("PRJ-A", "rita", 3)
+    assert (entry.downloads, entry.downloaded_by, entry.withdrawn_since) == (2, ("rita",), 1)
+
+
+def test_the_sql_pseudonym_is_the_python_one(research):
+    import duckdb
+
+    key = pseudonyms.project_key(research.keys.pseudonym, "PRJ-A")
+    ids = ["BB-0001-0000", "BB-9999-ZZZZ", "BC-0001-C001"]
+    con = duckdb.connect()
+    for name, value in pseudonyms.pads(key).items():
+        con.execute(f"SET VARIABLE {name} = ?", [value])
+    query = f"SELECT {pseudonyms.sql('s')} FROM unnest(?) t(s)"  # noqa: S608
+    rows = con.execute(query, [ids]).fetchall()
+    assert [r[0] for r in rows] == [pseudonyms.pseudonym(key, s) for s in ids]

@@ -1,0 +1,232 @@
+"""Researcher extracts and aggregate queries at cohort scale, on the embedded default
+(SQLite consent database, DuckDB research store):
+
+- an extract of 100,000 participants across five linked datasets plus the consent data
+  (consent filter, pseudonyms, coarsened dates, Parquet + CSV + codebook + manifest),
+  beside a bare DuckDB COPY of the same tables to Parquet and CSV;
+- an aggregate query (mean BMI by delivery mode, disclosure control applied) over
+  1,000,000 linked maternity rows, beside a bare DuckDB GROUP BY of the same table.
+
+The consent zone is bulk-loaded (executemany) and the store written directly in DuckDB,
+not through linkage. ``BENCH_RESEARCH_SCALE`` (default 1) scales every count down for a
+quick run.
+"""
+
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import insert
+from sqlmodel import select
+
+from bench.harness import Row, median, p99, timed
+from cohort.config import Settings
+from cohort.db import session_scope
+from cohort.instance import initialise, open_instance
+from cohort.models import ChildParticipant, Consent, Participant, Site, User
+from cohort.research import extracts, projects, queries
+from cohort.research.project_data import QUIET
+from linkage_jobs.spec import load_specs
+from linkage_jobs.store import DUCK_TYPES, LINK_COLUMNS
+
+SCALE = float(os.environ.get("BENCH_RESEARCH_SCALE", "1"))
+MOTHERS = int(100_000 * SCALE)
+# linked rows per mother (maternity: the query's 1,000,000) or per child
+ROWS_PER = {
+    "maternity": 10,
+    "gp_registrations": 1,
+    "birth_notifications": 1,
+    "school_census": 1,
+    "childrens_social_care": 1,
+}
+EXTRACT_RUNS = 3
+QUERY_RUNS = 7
+SNAPSHOT = datetime(2026, 11, 1, tzinfo=UTC)
+QUERY = queries.Query("maternity", ("Delivery_Mode",), "mean", "BMI_At_Booking")
+ITEMS = {"link_mother_health": True, "link_baby_health": True, "link_council": True}
+
+
+def _seed_consent(settings: Settings) -> None:
+    instance = open_instance(settings)
+    rng = random.Random(5)  # noqa: S311  (synthetic spread, not a secret)
+    with session_scope(instance.engine) as s:
+        site = Site(code="BRD", name="Bradford")
+        staff = User(username="mw", full_name="Mw", role="midwife", password_hash="x")  # noqa: S106
+        s.add_all([site, staff])
+        s.flush()
+        enrolled = datetime(2024, 1, 1, tzinfo=UTC)
+        conn = s.connection()
+        conn.execute(
+            insert(Participant.__table__),
+            [
+                {
+                    "id": i + 1,
+                    "study_id": f"BB-{i:07d}",
+                    "site_id": site.id,
+                    "created_at": enrolled + timedelta(minutes=i),
+                }
+                for i in range(MOTHERS)
+            ],
+        )
+        conn.execute(
+            insert(Consent.__table__),
+            [
+                {
+                    "participant_id": i + 1,
+                    "site_id": site.id,
+                    "recorded_by": staff.id,
+                    "form_name": "babi_consent",
+                    "form_version": "1.0",
+                    "language": rng.choice(["en", "en", "en", "ur", "pl"]),
+                    "age_band": rng.choice(["20_24", "25_29", "30_34"]),
+                    "ethnicity": rng.choice(["white_british", "pakistani", "indian"]),
+                    "items": {**ITEMS, "contact": rng.random() < 0.5},
+                    "recorded_at": enrolled + timedelta(minutes=i),
+                }
+                for i in range(MOTHERS)
+            ],
+        )
+        conn.execute(
+            insert(ChildParticipant.__table__),
+            [
+                {"study_id": f"BC-{i:07d}", "mother_id": i + 1, "birth_key": f"k{i}"}
+                for i in range(MOTHERS)
+            ],
+        )
+    instance.engine.dispose()
+
+
+def _value_sql(kind: str, i: int) -> str:
+    """A plausible random value of a payload type, in DuckDB SQL."""
+    return {
+        "string": f"'v' || (hash(n, {i}) % 6)::VARCHAR",
+        "integer": f"(hash(n, {i}) % 40)::BIGINT",
+        "number": f"17 + (hash(n, {i}) % 2800) / 100.0",
+        "date": f"DATE '2024-01-01' + ((hash(n, {i}) % 700)::INTEGER)",
+        "boolean": f"hash(n, {i}) % 2 = 0",
+    }[kind]
+
+
+def _seed_store(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(QUIET)
+        for name, spec in load_specs().items():
+            prefix = "BB" if spec.subject == "mother" else "BC"
+            rows = MOTHERS * ROWS_PER[name]
+            payload = [
+                f'CAST({_value_sql(t, i)} AS {DUCK_TYPES[t]}) AS "{c}"'
+                for i, (c, t) in enumerate(spec.payload.items())
+            ]
+            link = [
+                f"'{prefix}-' || lpad((n % {MOTHERS})::VARCHAR, 7, '0') AS study_id",
+                "'r' || n::VARCHAR AS record_key",
+                f"'{name}' AS source",
+                "1::BIGINT AS run_id",
+                "TIMESTAMPTZ '2026-06-01 00:00:00+00' AS linked_at",
+                "'exact' AS method",
+                "1.0::DOUBLE AS match_probability",
+            ]
+            assert len(link) == len(LINK_COLUMNS)
+            con.execute(
+                f'CREATE TABLE main."{name}" AS SELECT {", ".join(link + payload)} '  # noqa: S608
+                f"FROM range({rows}) t(n)"
+            )
+
+
+def _register(settings: Settings) -> None:
+    instance = open_instance(settings)
+    today = datetime.now(UTC).date()
+    with session_scope(instance.engine) as s:
+        rita = User(username="rita", full_name="Rita", role="researcher", password_hash="x")  # noqa: S106
+        s.add(rita)
+        s.flush()
+        projects.register(
+            s,
+            projects.Approval(
+                code="BENCH",
+                title="Benchmark",
+                lead="Dr Lead",
+                approval_reference="REC 1",
+                approved_from=today - timedelta(days=1),
+                approved_until=today + timedelta(days=1),
+                variables=("consent", *load_specs()),
+                date_granularity="month",
+                row_level=True,
+            ),
+            actor="bench",
+        )
+        projects.add_researcher(s, "BENCH", "rita", actor="bench")
+    instance.engine.dispose()
+
+
+def _bare_copy(store: Path, out: Path) -> None:
+    with duckdb.connect() as con:
+        con.execute(QUIET)
+        con.execute(f"ATTACH '{store}' AS store (READ_ONLY)")
+        for name in load_specs():
+            for fmt in ("parquet", "csv"):
+                target = out / f"{name}.{fmt}"
+                con.execute(
+                    f'COPY (SELECT * FROM store.main."{name}" ORDER BY study_id) '  # noqa: S608
+                    f"TO '{target}' (FORMAT {fmt})"
+                )
+
+
+def _bare_group_by(store: Path) -> None:
+    with duckdb.connect(str(store), read_only=True) as con:
+        con.execute(QUIET)
+        con.execute(
+            "SELECT Delivery_Mode, count(DISTINCT study_id), avg(BMI_At_Booking) "
+            "FROM main.maternity GROUP BY 1"
+        ).fetchall()
+
+
+def run(tmp: Path) -> list[Row]:
+    settings = Settings(data_dir=tmp / "var")
+    initialise(settings)
+    _seed_consent(settings)
+    _seed_store(settings.research_store_path)
+    _register(settings)
+    instance = open_instance(settings)
+
+    def researcher(s) -> User:
+        return s.exec(select(User).where(User.username == "rita")).one()
+
+    def extract() -> None:
+        with session_scope(instance.engine) as s:
+            extracts.make_extract(
+                s, settings, instance.keys.pseudonym, researcher(s), "BENCH", snapshot_at=SNAPSHOT
+            )
+
+    def query() -> None:
+        with session_scope(instance.engine) as s:
+            queries.run(s, settings, instance.keys.pseudonym, researcher(s), "BENCH", QUERY)
+
+    bare = tmp / "bare"
+    bare.mkdir()
+    copy_s = timed(lambda: _bare_copy(settings.research_store_path, bare), EXTRACT_RUNS)
+    extract_s = timed(extract, EXTRACT_RUNS)
+    group_s = timed(lambda: _bare_group_by(settings.research_store_path), QUERY_RUNS)
+    query_s = timed(query, QUERY_RUNS)
+    instance.engine.dispose()
+    linked = sum(MOTHERS * n for n in ROWS_PER.values())
+    return [
+        Row(
+            f"extract: {MOTHERS:,} participants, 5 linked datasets ({linked:,} rows) + consent",
+            "s",
+            median(extract_s),
+            p99(extract_s),
+            f"bare DuckDB COPY to Parquet + CSV: {median(copy_s):.2f} s",
+            median(extract_s) / median(copy_s),
+        ),
+        Row(
+            f"aggregate query with SDC over {MOTHERS * ROWS_PER['maternity']:,} linked rows",
+            "s",
+            median(query_s),
+            p99(query_s),
+            f"bare DuckDB GROUP BY: {median(group_s):.3f} s",
+            median(query_s) / median(group_s),
+        ),
+    ]
