@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
@@ -85,7 +86,7 @@ def _write_dataset(con, folder: Path, name: str, columns: list[str]) -> tuple[in
     table = con.sql(
         f"SELECT {listed}, {_q(PARTICIPANT)} FROM data.{_q(name)} ORDER BY {listed}"  # noqa: S608
     ).to_arrow_table()
-    held = set(table.column(PARTICIPANT).to_pylist())
+    held = set(pc.unique(table.column(PARTICIPANT)).to_pylist())
     table = table.drop_columns([PARTICIPANT])
     pq.write_table(table, folder / f"{name}.parquet", **PARQUET_OPTIONS)
     con.register("written", table)

@@ -94,18 +94,26 @@ def _people_frame(
 
 
 def _pseudonymised(con, table: str, frame: pd.DataFrame) -> None:
-    """The frame as a table with the project's pseudonyms in place of study IDs."""
+    """The frame as a table with the project's pseudonyms beside its study IDs. Each
+    person's pseudonym is computed once per connection (``pseudonym_of``), however many
+    datasets she is in."""
     con.register("incoming", frame)
-    mother = (
-        f", {pseudonyms.sql('mother_study_id')} AS {MOTHER_PSEUDONYM}"
-        if "mother_study_id" in frame.columns
-        else ""
-    )
+    child = "mother_study_id" in frame.columns
+    wanted = "SELECT study_id AS s FROM incoming"
+    if child:
+        wanted += " UNION SELECT mother_study_id FROM incoming"
+    new = f"SELECT s, {pseudonyms.sql('s')} FROM ({wanted}) WHERE s IS NOT NULL"  # noqa: S608
     con.execute(
-        f"CREATE TABLE {_q(table)} AS SELECT * EXCLUDE (study_id"  # noqa: S608
-        f"{', mother_study_id' if mother else ''}), "
-        f"study_id, {pseudonyms.sql('study_id')} AS {PSEUDONYM}{mother} FROM incoming"
+        f"INSERT INTO pseudonym_of {new} AND s NOT IN (SELECT study_id FROM pseudonym_of)"  # noqa: S608
     )
+    joins = "JOIN pseudonym_of p ON p.study_id = i.study_id"
+    columns = f"i.*, p.{PSEUDONYM}"
+    if child:
+        joins += " JOIN pseudonym_of m ON m.study_id = i.mother_study_id"
+        columns = (
+            f"i.* EXCLUDE (mother_study_id), p.{PSEUDONYM}, m.{PSEUDONYM} AS {MOTHER_PSEUDONYM}"
+        )
+    con.execute(f"CREATE TABLE {_q(table)} AS SELECT {columns} FROM incoming i {joins}")  # noqa: S608
     con.unregister("incoming")
 
 
@@ -170,6 +178,7 @@ def open_views(
         for name, value in pseudonyms.pads(key).items():
             con.execute(f"SET VARIABLE {name} = ?", [value])
         con.execute(f"CREATE SCHEMA {SCHEMA}")
+        con.execute("CREATE TABLE pseudonym_of (study_id VARCHAR, pseudonym VARCHAR)")
         for name, variables in definition.variables.items():
             ds = known[name]
             if name == CONSENT:
