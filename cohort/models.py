@@ -310,3 +310,23 @@ class ExtractMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     extract_id: int = Field(foreign_key="extract.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
+
+
+# Governance: consent-rate counts of closed days (and closed months, for the splits by a
+# recorded value), rolled up once so a dashboard page reads a few thousand rows, not every
+# consent and decline of its period.
+
+
+class ApproachCount(SQLModel, table=True):
+    """Enrolments and declines at one site in one closed bucket: a day (``YYYY-MM-DD``) for
+    split ``all``, a month (``YYYY-MM``) for the midwife, language, ethnicity and age-band
+    splits. ``value`` is the split's value as text, empty when not recorded (and for ``all``)."""
+
+    __table_args__ = (UniqueConstraint("bucket", "site_id", "split", "value"),)
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=10)
+    site_id: int = Field(foreign_key="site.id")
+    split: str = Field(max_length=16)
+    value: str = Field(max_length=64)
+    consented: int
+    declined: int

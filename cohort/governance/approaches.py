@@ -4,16 +4,20 @@ the rest of its denominator (declines), as grouped SQL counts.
 An enrolment is a participant's first consent row; her later rows are updates of its
 scope and are not counted again. A decline has no participant, so each row is one woman.
 
-Each table is read once per request for each family of splits, and the result kept in
-the session's ``info`` for the other tables of the page:
-- site, month, week and overall are summed from one grouping by site and day;
-- midwife, language, ethnicity and age band come from one statement that takes the
-  period's rows once (a materialised common table expression) and groups them four ways.
+Closed days are counted once into ``ApproachCount`` (``cohort.governance.rollup``); a page
+reads those counts for what has been rolled up and the raw rows only for the rest (today,
+and for the splits by a recorded value, the part-months at the period's ends). Each family
+of splits is read once per request and kept in the session's ``info`` for the page's
+other tables:
+- site, month, week and overall are summed from counts by site and day;
+- midwife, language, ethnicity and age band from counts by value (rolled by month; raw rows
+  taken once in a materialised common table expression and grouped four ways).
 """
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,11 +35,13 @@ from sqlmodel import Session
 
 from cohort.governance.filters import Filters
 from cohort.governance.periods import day_of, month_of_day, week_of_day
-from cohort.models import Consent, Decline
+from cohort.models import ApproachCount, Consent, Decline
 
 CONSENT: Table = Consent.__table__
 DECLINE: Table = Decline.__table__
+ROLLED: Table = ApproachCount.__table__
 OVERALL = "all"
+NOT_RECORDED = ""  # a value not recorded, as ApproachCount keeps it
 
 # Splits summed from the site-and-day grouping: which half of (site id, day) they read,
 # and the split's key from it.
@@ -76,7 +82,7 @@ def _is_enrolment() -> ColumnElement[bool]:
     )
 
 
-def _approached(table: Table, filters: Filters, *columns: ColumnElement) -> Select:
+def approached(table: Table, filters: Filters, *columns: ColumnElement) -> Select:
     """The table's rows in the period (and site): enrolments only, for consents."""
     query = select(*columns).where(
         table.c.recorded_at >= filters.start_at, table.c.recorded_at < filters.end_before
@@ -86,18 +92,60 @@ def _approached(table: Table, filters: Filters, *columns: ColumnElement) -> Sele
     return query.where(_is_enrolment()) if table is CONSENT else query
 
 
-def _site_day_counts(session: Session, table: Table, filters: Filters) -> dict[tuple, int]:
+def rolled_through(session: Session, split: str) -> str | None:
+    """The latest bucket rolled up: a day for split ``all``, a month for the others."""
+    chosen = ROLLED.c.split == OVERALL if split == OVERALL else ROLLED.c.split != OVERALL
+    query = select(func.max(ROLLED.c.bucket)).where(chosen)
+    return session.connection().execute(query).scalar()
+
+
+def _part(filters: Filters, first: date, last: date) -> Filters | None:
+    """The days of the period from ``first`` to ``last``, if there are any."""
+    first, last = max(first, filters.start), min(last, filters.end)
+    return replace(filters, start=first, end=last) if first <= last else None
+
+
+def _rolled(filters: Filters, split_is: ColumnElement[bool], first: str, last: str) -> Select:
+    query = select(ROLLED.c.site_id).where(
+        split_is, ROLLED.c.bucket >= first, ROLLED.c.bucket <= last
+    )
+    return query.where(ROLLED.c.site_id == filters.site_id) if filters.site else query
+
+
+def _raw_site_days(session: Session, table: Table, filters: Filters) -> dict[tuple, int]:
     day = day_of(table.c.recorded_at)
-    query = _approached(table, filters, table.c.site_id, day, func.count()).group_by(
+    query = approached(table, filters, table.c.site_id, day, func.count()).group_by(
         table.c.site_id, day
     )
     return {(site, d): n for site, d, n in session.connection().execute(query).all()}
 
 
-def _column_counts(session: Session, table: Table, filters: Filters) -> dict[str, dict]:
-    """{split: {key: count}} for every BY_COLUMN split, in one statement."""
+def _site_days(session: Session, filters: Filters) -> tuple[dict, dict]:
+    """({(site id, day): enrolments}, {(site id, day): declines}): rolled days, then raw."""
+    consented: dict[tuple, int] = defaultdict(int)
+    declined: dict[tuple, int] = defaultdict(int)
+    through = rolled_through(session, OVERALL)
+    raw_from = filters.start
+    if through:
+        last = min(filters.end.isoformat(), through)
+        query = _rolled(filters, ROLLED.c.split == OVERALL, filters.start.isoformat(), last)
+        query = query.add_columns(ROLLED.c.bucket, ROLLED.c.consented, ROLLED.c.declined)
+        for site, day, c, d in session.connection().execute(query).all():
+            consented[(site, day)] += c
+            declined[(site, day)] += d
+        raw_from = date.fromisoformat(through) + timedelta(days=1)
+    rest = _part(filters, raw_from, filters.end)
+    if rest:
+        for table, found in ((CONSENT, consented), (DECLINE, declined)):
+            for key, n in _raw_site_days(session, table, rest).items():
+                found[key] += n
+    return consented, declined
+
+
+def _raw_column_counts(session: Session, table: Table, filters: Filters) -> dict[str, dict]:
+    """{split: {value: count}} for every BY_COLUMN split from the raw rows, in one statement."""
     names = [column for column, _ in BY_COLUMN.values()]
-    rows = _approached(table, filters, *(table.c[n] for n in names)).cte("approached")
+    rows = approached(table, filters, *(table.c[n] for n in names)).cte("approached")
     rows = rows.prefix_with("MATERIALIZED")
     grouped = union_all(
         *(
@@ -109,16 +157,64 @@ def _column_counts(session: Session, table: Table, filters: Filters) -> dict[str
     )
     found: dict[str, dict] = defaultdict(dict)
     for split, key, n in session.connection().execute(grouped).all():
-        restore = BY_COLUMN[split][1]
-        found[split][None if key is None else restore(key)] = n
+        found[split][key] = n
     return found
+
+
+def _whole_months(filters: Filters, through: str | None) -> tuple[date, date]:
+    """[first, after): the period's whole months that are rolled up (empty when first >= after)."""
+    first = filters.start if filters.start.day == 1 else next_month(filters.start)
+    after = filters.end + timedelta(days=1)
+    after = after if after.day == 1 else filters.end.replace(day=1)
+    rolled_after = next_month(date.fromisoformat(f"{through}-01")) if through else first
+    return first, min(after, rolled_after)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+
+
+def _columns(session: Session, filters: Filters) -> tuple[dict, dict]:
+    """({split: {value: enrolments}}, {split: {value: declines}}), values as text ('' for
+    not recorded): rolled whole months, then the raw rows of the days around them."""
+    consented: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    declined: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    first, after = _whole_months(filters, rolled_through(session, "month"))
+    raw_parts = [filters]
+    if first < after:
+        last = after - timedelta(days=1)
+        query = _rolled(
+            filters, ROLLED.c.split != OVERALL, first.isoformat()[:7], last.isoformat()[:7]
+        )
+        query = query.with_only_columns(
+            ROLLED.c.split,
+            ROLLED.c.value,
+            func.sum(ROLLED.c.consented),
+            func.sum(ROLLED.c.declined),
+        ).group_by(ROLLED.c.split, ROLLED.c.value)
+        for split, value, c, d in session.connection().execute(query).all():
+            consented[split][value] += c
+            declined[split][value] += d
+        before, beyond = first - timedelta(days=1), after
+        raw_parts = [_part(filters, filters.start, before), _part(filters, beyond, filters.end)]
+    for part in filter(None, raw_parts):
+        for table, found in ((CONSENT, consented), (DECLINE, declined)):
+            for split, counts in _raw_column_counts(session, table, part).items():
+                for value, n in counts.items():
+                    found[split][NOT_RECORDED if value is None else value] += n
+    return consented, declined
+
+
+def _restored(split: str, counts: dict[str, int]) -> dict[object, int]:
+    restore = BY_COLUMN[split][1]
+    return {None if v == NOT_RECORDED else restore(v): n for v, n in counts.items()}
 
 
 def _cached(session: Session, family: str, filters: Filters, read: Callable) -> tuple:
     cache = session.info.setdefault(f"governance.{family}", {})
     key = (filters.start, filters.end, filters.site_id)
     if key not in cache:
-        cache[key] = (read(session, CONSENT, filters), read(session, DECLINE, filters))
+        cache[key] = read(session, filters)
     return cache[key]
 
 
@@ -143,7 +239,10 @@ def _summed(counts: dict[tuple, int], dimension: str) -> dict[object, int]:
 def approaches_by(session: Session, filters: Filters, dimension: str) -> dict[object, Approaches]:
     """Approaches in the period and site, keyed by the dimension's value (None: not recorded)."""
     if dimension in FROM_SITE_DAYS:
-        consented, declined = _cached(session, "site_days", filters, _site_day_counts)
+        consented, declined = _cached(session, "site_days", filters, _site_days)
         return _merge(_summed(consented, dimension), _summed(declined, dimension))
-    consented, declined = _cached(session, "columns", filters, _column_counts)
-    return _merge(consented.get(dimension, {}), declined.get(dimension, {}))
+    consented, declined = _cached(session, "columns", filters, _columns)
+    return _merge(
+        _restored(dimension, consented.get(dimension, {})),
+        _restored(dimension, declined.get(dimension, {})),
+    )

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cohort import audit, i18n
 from cohort.errors import CohortError
-from cohort.governance import access, linkage, withdrawals
+from cohort.governance import access, linkage, rollup, withdrawals
 from cohort.governance.charts import bar_chart, line_chart, rates_of
 from cohort.governance.csv_export import table_csv
 from cohort.governance.dashboard import PAGES, Page, build, page_tables
@@ -45,6 +45,8 @@ CHARTS = {
 
 
 def _filters(db: DbSession, user: User, start: str, end: str, site: str) -> Filters:
+    """The filters, once any day closed since the last request is rolled up."""
+    rollup.roll_up(db)
     today = datetime.now(UTC).date()
     return parse_filters(db, reach_of(user), start=start, end=end, site=site, today=today)
 
