@@ -19,6 +19,7 @@ the job; nothing derived from it but study IDs leaves.
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cohort import vault
@@ -34,6 +35,7 @@ COVERING_ITEM = {
     ("child", "council"): "link_council",
 }
 MOTHERS_SEX = "F"  # the vault keeps no sex: every participant is a mother
+CHUNK = 500
 
 
 def covering_item(spec: SourceSpec) -> str:
@@ -46,10 +48,23 @@ class Cohort:
     participant_ids: dict[str, int]  # study_id -> participant row id
 
 
-def consented(session: Session, item: str) -> dict[str, int]:
-    """study_id -> participant id of everyone whose scope allows ``item`` now."""
-    rows = session.exec(select(Participant.study_id, Participant.id)).all()
-    return {sid: pid for sid, pid in rows if consent_scope(session, pid).allows(item)}
+def _all_participants(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return dict(session.exec(select(Participant.study_id, Participant.id)).all())
+
+
+def consented(engine: Engine, item: str, among: dict[str, int] | None = None) -> dict[str, int]:
+    """study_id -> participant id of those (``among``, default everyone) whose scope allows
+    ``item`` now. Asked in short transactions of ``CHUNK`` participants, so a big cohort
+    never holds the database (SQLite's write lock) for long while staff are recording."""
+    people = list((_all_participants(engine) if among is None else among).items())
+    allowed = {}
+    for start in range(0, len(people), CHUNK):
+        with Session(engine) as session:
+            for sid, pid in people[start : start + CHUNK]:
+                if consent_scope(session, pid).allows(item):
+                    allowed[sid] = pid
+    return allowed
 
 
 def _row(keys: KeyRing, study_id: str, identity: Identity) -> dict[str, str | None]:
@@ -63,25 +78,25 @@ def _row(keys: KeyRing, study_id: str, identity: Identity) -> dict[str, str | No
     return {"study_id": study_id, **plain, "sex": MOTHERS_SEX, "mother_nhs_number": None}
 
 
-def identities(session: Session, keys: KeyRing, participants: dict[str, int]) -> Cohort:
+def identities(engine: Engine, keys: KeyRing, participants: dict[str, int]) -> Cohort:
     """These participants' identities (study_id -> participant id), decrypted in memory."""
     by_pid = {pid: sid for sid, pid in participants.items()}
+    with Session(engine) as session:
+        sealed = session.exec(select(Identity)).all()
     rows = [
         _row(keys, by_pid[identity.participant_id], identity)
-        for identity in session.exec(select(Identity)).all()
+        for identity in sealed
         if identity.participant_id in by_pid
     ]
     frame = pd.DataFrame(rows, columns=["study_id", *IDENTIFIER_FIELDS], dtype=object)
     return Cohort(frame, {sid: participants[sid] for sid in frame["study_id"]})
 
 
-def load_cohort(session: Session, keys: KeyRing, spec: SourceSpec) -> Cohort:
+def load_cohort(engine: Engine, keys: KeyRing, spec: SourceSpec) -> Cohort:
     """The identities of the participants whose consent covers ``spec`` now."""
-    return identities(session, keys, consented(session, covering_item(spec)))
+    return identities(engine, keys, consented(engine, covering_item(spec)))
 
 
-def everyone(session: Session, keys: KeyRing) -> Cohort:
+def everyone(engine: Engine, keys: KeyRing) -> Cohort:
     """Every participant's identity, whatever her consent: synthetic partner files only."""
-    return identities(
-        session, keys, dict(session.exec(select(Participant.study_id, Participant.id)).all())
-    )
+    return identities(engine, keys, _all_participants(engine))

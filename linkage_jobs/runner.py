@@ -37,10 +37,9 @@ from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.instance import Instance
 from cohort.models import ClericalPair, LinkageRun, Withdrawal
-from cohort.scope import consent_scope
 from cohort.withdrawal_levels import LEVELS
 from linkage_jobs import children, clerical, store
-from linkage_jobs.cohort_identities import Cohort, covering_item, load_cohort
+from linkage_jobs.cohort_identities import Cohort, consented, covering_item, load_cohort
 from linkage_jobs.keyed_hash import nhs_hashes
 from linkage_jobs.lock import source_lock
 from linkage_jobs.match import link
@@ -245,8 +244,7 @@ def _link_and_write(
     counts = _rejections(validated)
     _update(instance, run.id, stage="matching", percent=30, **counts)
     records = standardise(validated.records).reset_index(drop=True)
-    with Session(instance.engine) as session:
-        cohort = load_cohort(session, instance.keys, spec)
+    cohort = load_cohort(instance.engine, instance.keys, spec)
     if len(cohort.frame) and len(records):
         model = model_for(places, spec, cohort, records)
         matches = link(cohort.frame, records, model=model, nhs_key=instance.keys.lookup)
@@ -264,10 +262,12 @@ def _link_and_write(
     _update(instance, run.id, stage="writing", percent=70, **counts)
     records["record_key"] = record_keys(instance.keys.lookup, spec, records["record_id"])
     matches = matches.merge(records, on="record_id", how="left", validate="one_to_one")
+    # Consent again, at write time, for everyone matched: it may have changed meanwhile.
+    matched = {sid: cohort.participant_ids[sid] for sid in set(matches["study_id"])}
+    allowed = consented(instance.engine, covering_item(spec), matched)
+    counts["consent_filtered"] = int((~matches["study_id"].isin(allowed)).sum())
+    matches = matches[matches["study_id"].isin(allowed)]
     with session_scope(instance.engine) as session:
-        allowed = _still_consented(session, cohort, spec, matches["study_id"])
-        counts["consent_filtered"] = int((~matches["study_id"].isin(allowed)).sum())
-        matches = matches[matches["study_id"].isin(allowed)]
         clerical.supersede(session, spec.name, list(records["record_key"]))
         linked = _linked_rows(
             session, instance, spec, cohort, matches[matches["method"].isin(LINKED)]
@@ -287,18 +287,6 @@ def _link_and_write(
         counts |= {"rows_written": written or 0, "clerical_queued": len(pending)}
     _purge_late_withdrawals(instance, cohort, linked)
     return counts
-
-
-def _still_consented(
-    session: Session, cohort: Cohort, spec: SourceSpec, study_ids: pd.Series
-) -> set[str]:
-    """The matched participants whose consent covers the source now, at write time."""
-    item = covering_item(spec)
-    return {
-        sid
-        for sid in set(study_ids)
-        if consent_scope(session, cohort.participant_ids[sid]).allows(item)
-    }
 
 
 def _child_study_ids(
@@ -401,8 +389,7 @@ def train_source(instance: Instance, spec: SourceSpec, *, actor: str = ACTOR) ->
         )
     newest = max(files, key=lambda p: p.stat().st_mtime)
     records = standardise(validate_file(newest, spec).records)
-    with Session(instance.engine) as session:
-        cohort = load_cohort(session, instance.keys, spec)
+    cohort = load_cohort(instance.engine, instance.keys, spec)
     if cohort.frame.empty:
         raise CohortError(f"no participant's consent covers {spec.name} yet: nothing to train on")
     model = train(cohort.frame, records, spec.name)

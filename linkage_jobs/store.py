@@ -18,6 +18,7 @@ DuckDB lets one process write a file at a time, so connections are short-lived a
 locked file is retried for a while before the caller is told.
 """
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ PENDING_COLUMNS = {
 PRIVATE = "linkage"
 CHUNK_ROWS = 50_000
 LOCK_WAIT_S = 30.0
+_WRITER = threading.Lock()
 
 
 class StoreBusy(CohortError):
@@ -68,6 +70,15 @@ def _ident(name: str) -> str:
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for a writing transaction: one at a time in this process (sources run
+    in parallel threads under the scheduler, and DuckDB refuses concurrent catalog
+    changes); other processes queue on the file lock in ``connect``."""
+    with _WRITER, connect(path) as con:
+        yield con
 
 
 @contextmanager
@@ -136,7 +147,6 @@ def _ensure(con, spec: SourceSpec) -> None:
 
 
 def _delivered(con, sha256: str) -> bool:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {PRIVATE}")
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [PRIVATE, "deliveries"],
@@ -201,7 +211,7 @@ def write_run(
     ``linked``: study_id, record_key, method, match_probability and payload columns;
     ``pending``: pair_id, study_id, record_key and payload columns. Returns the rows
     written, or None when this file was already delivered (nothing is written)."""
-    with connect(path) as con:
+    with _writing(path) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             if _delivered(con, sha256):
@@ -238,7 +248,7 @@ def accept_pending(
     (the child's own, for child sources). Returns the rows moved (0 if it was purged)."""
     columns = _source_columns(spec)
     payload = ", ".join(_ident(c) for c in spec.payload)
-    with connect(path) as con:
+    with _writing(path) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             _ensure(con, spec)
@@ -265,7 +275,7 @@ def drop_pending(path: Path, spec: SourceSpec, pair_ids: list[int]) -> None:
     """Forget rejected pairs' payloads."""
     if not pair_ids or not path.exists():
         return
-    with connect(path) as con:
+    with _writing(path) as con:
         _ensure(con, spec)
         con.execute(
             f"DELETE FROM {_pending_table(spec)} WHERE list_contains(?, pair_id)",  # noqa: S608
@@ -288,7 +298,7 @@ def purge(path: Path, study_ids: list[str]) -> int:
     if not study_ids or not path.exists():
         return 0
     deleted = 0
-    with connect(path) as con:
+    with _writing(path) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             for table in _tables_with(con, "study_id"):

@@ -10,8 +10,6 @@ The same seed gives the same files, so re-delivering them is a duplicate the run
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session
-
 from cohort.instance import Instance
 from linkage_jobs.cohort_identities import everyone
 from linkage_jobs.partner_files import write_partner_file
@@ -42,8 +40,7 @@ def deliver(
     instance: Instance, specs: dict[str, SourceSpec], *, seed: int, rows: int | None = None
 ) -> list[Delivery]:
     """Write one synthetic file per spec into its inbox, and its truth beside the others."""
-    with Session(instance.engine) as session:
-        cohort = everyone(session, instance.keys).frame
+    cohort = everyone(instance.engine, instance.keys).frame
     n = rows or max(MIN_ROWS, round(len(cohort) * ROWS_PER_MEMBER))
     done = []
     for offset, spec in enumerate(specs.values()):

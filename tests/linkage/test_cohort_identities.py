@@ -4,7 +4,6 @@ now, their identities decrypted in memory in the canonical columns."""
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import Session
 
 from cohort import synth
 from linkage_jobs.cohort_identities import COVERING_ITEM, covering_item, everyone, load_cohort
@@ -67,8 +66,7 @@ def test_only_participants_whose_consent_covers_the_source_are_loaded(linkage, s
             "contact": CONTACT_ONLY,
         },
     )
-    with Session(linkage.instance.engine) as s:
-        cohort = load_cohort(s, linkage.instance.keys, linkage.specs[source])
+    cohort = load_cohort(linkage.instance.engine, linkage.instance.keys, linkage.specs[source])
     assert set(cohort.frame["study_id"]) == {ids[name] for name in included}
     assert set(cohort.participant_ids) == {ids[name] for name in included}
 
@@ -76,8 +74,8 @@ def test_only_participants_whose_consent_covers_the_source_are_loaded(linkage, s
 def test_identities_are_decrypted_into_the_canonical_columns(linkage):
     (study_id,) = _enrol(linkage, {"her": HEALTH_ONLY}).values()
     mother = linkage.mothers[study_id]
-    with Session(linkage.instance.engine) as s:
-        row = load_cohort(s, linkage.instance.keys, linkage.specs["maternity"]).frame.iloc[0]
+    engine, keys = linkage.instance.engine, linkage.instance.keys
+    row = load_cohort(engine, keys, linkage.specs["maternity"]).frame.iloc[0]
     assert row["study_id"] == study_id
     assert row["nhs_number"] == mother.nhs_number
     assert (row["given_name"], row["family_name"]) == (mother.given_name, mother.family_name)
@@ -88,6 +86,6 @@ def test_identities_are_decrypted_into_the_canonical_columns(linkage):
 def test_a_withdrawal_takes_her_out_of_the_next_load(linkage):
     (study_id,) = _enrol(linkage, {"her": HEALTH_ONLY}).values()
     linkage.withdraw(study_id, "no_data")
-    with Session(linkage.instance.engine) as s:
-        assert load_cohort(s, linkage.instance.keys, linkage.specs["maternity"]).frame.empty
-        assert list(everyone(s, linkage.instance.keys).frame["study_id"]) == [study_id]
+    engine, keys = linkage.instance.engine, linkage.instance.keys
+    assert load_cohort(engine, keys, linkage.specs["maternity"]).frame.empty
+    assert list(everyone(engine, keys).frame["study_id"]) == [study_id]
