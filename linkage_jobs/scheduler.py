@@ -16,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from cohort.errors import CohortError
+from cohort.governance.nightly import NIGHTLY_JOB, run_nightly
 from cohort.instance import Instance
 from linkage_jobs.lock import SourceBusy
 from linkage_jobs.runner import run_source
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 TIMEZONE = "Europe/London"
 MISFIRE_GRACE_S = 6 * 3600
 ACTOR = "scheduler"
+NIGHTLY_CRON = "0 2 * * *"
 SWITCH = "COHORT_LINKAGE_SCHEDULE"
 OFF = {"false", "0", "no", "off"}
 
@@ -67,6 +69,17 @@ def schedule(
             misfire_grace_time=MISFIRE_GRACE_S,
             replace_existing=True,
         )
+    scheduler.add_job(
+        run_nightly,
+        CronTrigger.from_crontab(NIGHTLY_CRON, timezone=TIMEZONE),
+        args=(instance,),
+        id=NIGHTLY_JOB,
+        name="governance roll-up and audit check",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=MISFIRE_GRACE_S,
+        replace_existing=True,
+    )
     return scheduler
 
 

@@ -32,3 +32,4 @@ def main() -> None:
 from cohort.cli import audit, backup, forms, instance, keys, link, sites, synth, users  # noqa: E402,F401
 from cohort.cli import projects  # noqa: E402,F401
 from cohort.cli import consents  # noqa: E402,F401
+from cohort.cli import governance  # noqa: E402,F401
