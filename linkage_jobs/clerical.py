@@ -29,7 +29,7 @@ from cohort.models import ClericalPair, LinkageRun, Participant
 from cohort.scope import consent_scope
 from forms.i18n import N_
 from linkage_jobs import children, store
-from linkage_jobs.cohort_identities import covering_item
+from linkage_jobs.coverage import covering_item
 from linkage_jobs.spec import SourceSpec
 
 DECISIONS = ("accepted", "rejected")

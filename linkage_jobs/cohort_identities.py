@@ -1,14 +1,7 @@
 """The cohort side of a linkage: the identities of the participants whose consent covers a
 source now, decrypted from the vault in memory only, in the canonical columns.
 
-Which consent item covers a source (``COVERING_ITEM``):
-
-| subject | kind    | item                | why |
-|---------|---------|---------------------|-----|
-| mother  | health  | link_mother_health  | her own health records |
-| mother  | council | link_council        | council records about her |
-| child   | health  | link_baby_health    | "my baby's records" |
-| child   | council | link_council        | education, early years, social care: the child's |
+Which consent item covers a source: ``linkage_jobs.coverage``.
 
 Children are not in the vault: a child source links through the mother's NHS number
 (``mother_nhs_number`` on the child's row) and the mother's other identifiers, so the
@@ -26,20 +19,11 @@ from cohort import vault
 from cohort.keys import KeyRing
 from cohort.models import Identity, Participant
 from cohort.scope import consent_scope
+from linkage_jobs.coverage import covering_item
 from linkage_jobs.spec import IDENTIFIER_FIELDS, SourceSpec
 
-COVERING_ITEM = {
-    ("mother", "health"): "link_mother_health",
-    ("mother", "council"): "link_council",
-    ("child", "health"): "link_baby_health",
-    ("child", "council"): "link_council",
-}
 MOTHERS_SEX = "F"  # the vault keeps no sex: every participant is a mother
 CHUNK = 500
-
-
-def covering_item(spec: SourceSpec) -> str:
-    return COVERING_ITEM[(spec.subject, spec.kind)]
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ from cohort.instance import Instance
 from cohort.models import ClericalPair, LinkageRun, Withdrawal
 from cohort.withdrawal_levels import LEVELS
 from linkage_jobs import children, clerical, store
-from linkage_jobs.cohort_identities import Cohort, consented, covering_item, load_cohort
+from linkage_jobs.cohort_identities import Cohort, consented, load_cohort
+from linkage_jobs.coverage import covering_item
 from linkage_jobs.keyed_hash import nhs_hashes
 from linkage_jobs.lock import source_lock
 from linkage_jobs.match import link

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from cohort.models import ChildParticipant, Consent, Participant, Site, Withdrawal
 from cohort.withdrawal_levels import Level, strongest
-from linkage_jobs.cohort_identities import covering_item
+from linkage_jobs.coverage import covering_item
 from linkage_jobs.spec import load_specs
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from cohort import synth
-from linkage_jobs.cohort_identities import COVERING_ITEM, covering_item, everyone, load_cohort
+from linkage_jobs.cohort_identities import everyone, load_cohort
+from linkage_jobs.coverage import COVERING_ITEM, covering_item
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
 
 HEALTH_ONLY = ["link_mother_health"]
