@@ -7,7 +7,7 @@ import os
 import random
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -17,7 +17,9 @@ from cohort.auth.users import create_user
 from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.instance import Instance
-from cohort.models import LinkageRun, Project, Site, User
+from cohort.models import LinkageRun, Site, User
+from cohort.research import projects
+from cohort.research.catalogue import datasets
 from cohort.sites import add_site
 from forms import registry
 from linkage_jobs import runner, synth_deliveries
@@ -69,13 +71,27 @@ def _save_logins(path: Path, logins: list[DemoLogin]) -> None:
         json.dump([asdict(x) for x in logins], f, indent=1)
 
 
-def _seed_people(session: Session) -> list[DemoLogin]:
+def _demo_project(today: date) -> projects.Approval:
+    """An approved, current project with row-level access to every dataset, so the demo
+    researcher can pull an extract and ask questions at once."""
+    return projects.Approval(
+        code="DEMO-001",
+        title="Demo: early-years outcomes",
+        lead="Demo Researcher",
+        approval_reference="DEMO-REC-0001",
+        approved_from=today - timedelta(days=365),
+        approved_until=today + timedelta(days=2 * 365),
+        variables=tuple(datasets()),
+        row_level=True,
+    )
+
+
+def _seed_people(session: Session, today: date) -> list[DemoLogin]:
     for code, name in SITES:
         add_site(session, code, name, actor=ACTOR)
-    session.add(Project(code="DEMO-001", title="Demo: early-years outcomes"))
-    session.flush()
+    projects.register(session, _demo_project(today), actor=ACTOR)
     logins = []
-    for username, full_name, role, site, projects in LOGINS:
+    for username, full_name, role, site, project_codes in LOGINS:
         password = secrets.token_urlsafe(12)
         create_user(
             session,
@@ -84,7 +100,7 @@ def _seed_people(session: Session) -> list[DemoLogin]:
             role=role,
             password=password,
             site_code=site,
-            project_codes=projects,
+            project_codes=project_codes,
             actor=ACTOR,
         )
         logins.append(DemoLogin(username, role, site, password))
@@ -164,8 +180,9 @@ def seed(inst: Instance, today: date | None = None, *, link: bool = True) -> lis
                     "to start the demo afresh"
                 )
             return _load_logins(path)
-        logins = _seed_people(session)
-        _seed_answers(session, inst, today or date.today())
+        today = today or date.today()
+        logins = _seed_people(session, today)
+        _seed_answers(session, inst, today)
         _save_logins(path, logins)  # before the commit: a seeded instance always has it
     if link:
         link_deliveries(inst)
