@@ -29,7 +29,17 @@ def main() -> None:
 
 
 # Command groups register themselves on import.
-from cohort.cli import audit, backup, forms, instance, keys, link, sites, synth, users  # noqa: E402,F401
-from cohort.cli import projects  # noqa: E402,F401
-from cohort.cli import consents  # noqa: E402,F401
-from cohort.cli import governance  # noqa: E402,F401
+from cohort.cli import (  # noqa: E402,F401
+    audit,
+    backup,
+    consents,
+    forms,
+    governance,
+    instance,
+    keys,
+    link,
+    projects,
+    sites,
+    synth,
+    users,
+)
