@@ -23,14 +23,21 @@ from tests.forms.conftest import SHIPPED, as_json_values, dictionary_csv
 
 BABI = parse(SHIPPED.read_bytes(), version="1.0")
 IDENTIFIERS = {"nhs_number", "given_name", "family_name", "date_of_birth", "postcode"}
-DECLINE_ONLY = {"age_band", "ethnicity"}
+DECLINE_ONLY = {"age_band"}
 ALWAYS = {"discussion_language", "leaflet_given", "outcome"}
+EITHER_OUTCOME = {"ethnicity"}  # asked once she has answered, whatever she answered
 
 # the BaBi answers so far, the fields shown
 BABI_VISIBILITY = [
     ({}, ALWAYS),
-    ({"discussion_language": "en", "outcome": "1"}, ALWAYS | IDENTIFIERS | {"consent_items"}),
-    ({"discussion_language": "ur", "outcome": "0"}, ALWAYS | DECLINE_ONLY | {"interpreter_used"}),
+    (
+        {"discussion_language": "en", "outcome": "1"},
+        ALWAYS | IDENTIFIERS | EITHER_OUTCOME | {"consent_items"},
+    ),
+    (
+        {"discussion_language": "ur", "outcome": "0"},
+        ALWAYS | DECLINE_ONLY | EITHER_OUTCOME | {"interpreter_used"},
+    ),
     ({"leaflet_given": "1"}, ALWAYS | {"leaflet_language"}),
     ({"leaflet_given": "0"}, ALWAYS),
 ]
@@ -109,6 +116,7 @@ def test_a_consent_is_cleaned_and_keeps_only_shown_fields():
         "date_of_birth": "1995-04-02",
         "postcode": "BD5 0NA",
         "consent_items": frozenset({"link_mother_health", "link_baby_health", "contact"}),
+        "ethnicity": "",
     }
 
 
