@@ -142,6 +142,8 @@ def test_a_malformed_dictionary_is_refused_in_polish_beside_the_file_field(clien
     assert error.group(1).startswith(
         "Wiersz 2, kolumna „field_type”: nieznany typ pola &#34;nonsense&#34;: użyj jednego z:"
     )
+    summary = re.search(r'nhsuk-error-summary__list[^"]*"(.*?)</ul>', response.text, re.S)
+    assert "nieznany typ pola" in summary.group(1) and "unknown field type" not in summary.group(1)
 
 
 def test_the_last_resort_error_page_speaks_urdu_too(app):

@@ -21,10 +21,10 @@ from cohort.errors import CohortError, NotFound
 from cohort.models import Instrument
 from cohort.web import ui_language
 from cohort.web.deps import DataManager, DbSession, PostedForm
-from cohort.web.pages import render, sentence
+from cohort.web.pages import error_message, render, sentence
 from forms import dictionary, registry
 from forms.dictionary import FORM_NAME, DictionaryError
-from forms.i18n import N_
+from forms.i18n import N_, Gettext
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["instruments"])
@@ -84,10 +84,11 @@ async def _upload(db: Session, form: FormData, actor: str, gettext=None) -> Inst
         raise
 
 
-def _problems(exc: CohortError) -> list[str]:
+def _problems(exc: CohortError, gettext: Gettext) -> list[str]:
+    """Every refusal of the upload, in the data manager's language."""
     if isinstance(exc, DictionaryError):
-        return [sentence(str(problem)) for problem in exc.problems]
-    return [sentence(exc.message)]
+        return [sentence(problem.translated(gettext)) for problem in exc.problems]
+    return [error_message(exc, gettext)]
 
 
 def _page(request: Request, db: Session, status_code: int = 200, **context) -> Response:
@@ -139,7 +140,7 @@ async def upload_page(
             form={"version": str(form.get("version", ""))},
             error=exc,
             errors=True,
-            error_list=[{"text": text, "href": target} for text in _problems(exc)],
+            error_list=[{"text": text, "href": target} for text in _problems(exc, gettext)],
         )
     query = urlencode({"published": instrument.name, "version": instrument.version})
     return RedirectResponse(f"/instruments?{query}", status_code=303)
