@@ -106,5 +106,10 @@ def test_openapi_describes_the_api_and_not_the_pages(client):
         "/api/v1/participants/{study_id}/withdrawals",
         "/api/v1/instruments",
         "/api/v1/instruments/{name}/{version}",
+        "/api/v1/projects",
+        "/api/v1/projects/{code}",
+        "/api/v1/projects/{code}/extracts",
+        "/api/v1/projects/{code}/queries",
+        "/api/v1/extracts/{extract_id}/files/{name}",
     }
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
