@@ -174,3 +174,12 @@ def test_dates_on_staff_pages_are_written_the_locale_way(client, make_user):
     page = client.get("/instruments").text
     published = re.search(r"<td[^>]*>([^<]*\d{4}[^<]*)</td>", page).group(1)
     assert re.fullmatch(r"\d{1,2} [a-zăîâșț]+\.? \d{4}, \d{2}:\d{2}:\d{2}", published), published
+
+
+def test_the_find_a_participant_page_reads_in_urdu(client, make_user):
+    make_user("dora", "data_manager")
+    sign_in(client, "dora")
+    in_language(client, "ur")
+    page = flat(client.get("/participants/find").text)
+    assert heading(page) == "شریک تلاش کریں"
+    assert re.search(r"<button[^>]*>\s*تلاش کریں\s*</button>", page)
