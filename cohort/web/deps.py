@@ -22,15 +22,33 @@ from cohort.errors import CohortError, Forbidden
 from cohort.instance import Instance
 from cohort.models import ROLES, User
 from cohort.web import sessions
+from forms.i18n import N_
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# Marked so a page shows them in the UI language (cohort.web.pages.error_text).
+TOKEN_NOT_VALID = N_("the API token is not valid: it may have been revoked")
+SIGN_IN = N_("sign in to continue")
+NOT_FROM_HERE = N_(
+    "this form was not sent from this service or has expired: go back, reload the page and "
+    "try again"
+)
+ROLE_REFUSED = N_("your role (%(role)s) cannot use this page")
 
 
 class NotSignedIn(CohortError):
     status_code = 401
+
+
+class RoleRefused(Forbidden):
+    """A signed-in user whose role the page does not serve; ``template`` and ``params``
+    let the page say so in her language."""
+
+    def __init__(self, role: str) -> None:
+        self.template, self.params = ROLE_REFUSED, {"role": role.replace("_", " ")}
+        super().__init__(ROLE_REFUSED % self.params)
 
 
 @dataclass(frozen=True)
@@ -92,19 +110,16 @@ def current_user(
     if bearer is not None:
         user = tokens.user_for_token(db, bearer.credentials)
         if user is None:
-            raise NotSignedIn("the API token is not valid: it may have been revoked")
+            raise NotSignedIn(TOKEN_NOT_VALID)
     else:
         browser_session = sessions.read(request)
         user = sessions.signed_in_user(db, browser_session) if browser_session else None
         if user is None:
-            raise NotSignedIn("sign in to continue")
+            raise NotSignedIn(SIGN_IN)
         if request.method in UNSAFE_METHODS and not sessions.csrf_matches(
             request, browser_session, csrf
         ):
-            raise Forbidden(
-                "this form was not sent from this service or has expired: go back, "
-                "reload the page and try again"
-            )
+            raise Forbidden(NOT_FROM_HERE)
         request.state.browser_session = browser_session
     request.state.viewer = Viewer(user.username, user.full_name, user.role, user.site_id)
     return user
@@ -117,7 +132,7 @@ def requires(*roles: str) -> Callable[[User], User]:
 
     def allowed(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
-            raise Forbidden(f"your role ({user.role.replace('_', ' ')}) cannot use this page")
+            raise RoleRefused(user.role)
         return user
 
     allowed.allowed_roles = frozenset(roles)

@@ -6,7 +6,7 @@ offered to exactly the roles its ``requires`` declaration lets through.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,12 @@ def local_datetime(context: Context, value: datetime) -> str:
 
 
 @pass_context
+def local_date(context: Context, value: date) -> str:
+    """A date as the UI language writes it (a date of birth, with no time of day)."""
+    return i18n.format_date(value, context.get("ui_language", i18n.DEFAULT))
+
+
+@pass_context
 def role_label(context: Context, role: str) -> str:
     return _gettext(context)(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
@@ -132,6 +138,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["sentence"] = sentence
     env.filters["local_datetime"] = local_datetime
+    env.filters["local_date"] = local_date
     env.globals.update(
         _=i18n.gettext(i18n.DEFAULT),  # render() gives each page the UI language's own
         field_error=field_error,

@@ -183,3 +183,11 @@ def test_the_find_a_participant_page_reads_in_urdu(client, make_user):
     page = flat(client.get("/participants/find").text)
     assert heading(page) == "شریک تلاش کریں"
     assert re.search(r"<button[^>]*>\s*تلاش کریں\s*</button>", page)
+
+
+def test_a_page_her_role_does_not_serve_says_so_in_urdu(client, make_user):
+    make_user("ada", "admin", full_name="Ada Example")
+    sign_in(client, "ada")
+    in_language(client, "ur")
+    refused = flat(client.get("/consents/new").text)
+    assert urdu("your role (%(role)s) cannot use this page") % {"role": "admin"} in refused
