@@ -14,17 +14,7 @@ import pandas as pd
 from faker import Faker
 
 from cohort import synth
-
-CANONICAL = (
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "address",
-    "mother_nhs_number",
-)
+from linkage_jobs.spec import IDENTIFIER_FIELDS as CANONICAL
 
 # Share of member rows hit by each corruption (independently, so some rows carry several).
 CORRUPTION = {
