@@ -75,7 +75,7 @@ def backup(inst: Instance, path: Path, *, actor: str) -> Manifest:
     try:
         db_file = work / DATABASE_FILES[database]
         if database == "sqlite":
-            seq, head = _dump_sqlite(inst.engine, db_file)
+            seq, head = _dump_sqlite(Path(inst.engine.url.database), db_file)
         else:
             seq, head = _dump_postgresql(inst.engine, inst.settings.db_url, db_file)
         if inst.settings.research_store_path.exists():
@@ -203,13 +203,17 @@ def _refuse_unusable_destination(path: Path) -> None:
 # SQLite ---------------------------------------------------------------------------------
 
 
-def _dump_sqlite(engine: Engine, target: Path) -> tuple[int, str]:
-    """Copy the live database in one backup step: one read snapshot, writers carry on (WAL)."""
-    source = engine.raw_connection()
+def _dump_sqlite(database: Path, target: Path) -> tuple[int, str]:
+    """Copy the live database in one backup step: one read snapshot, writers carry on (WAL).
+
+    The copy reads through a connection of its own rather than the server's single pooled
+    one, so a busy writer never makes a backup wait for its turn (nor the other way round).
+    """
+    source = sqlite3.connect(database, timeout=30)
     try:
         copy = sqlite3.connect(target)
         try:
-            source.driver_connection.backup(copy)
+            source.backup(copy)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             return _head(copy.execute(HEAD_SQL).fetchone())
         finally:
