@@ -1,0 +1,99 @@
+"""The account page's API tokens in REDCap's form: offered to the roles allowed the REDCap
+API only, shown once, kept as a hash, revocable like the others, and accepted by PyCap
+against a real server."""
+
+import hashlib
+import re
+
+import pytest
+from redcap import Project, RedcapError
+from sqlmodel import Session, select
+
+from cohort.models import ApiToken
+from tests.live_server import serve
+from tests.web.conftest import csrf_of, sign_in
+
+REDCAP_FORM = re.compile(r"[0-9A-F]{32}")
+CHOICE = 'name="redcap"'
+
+
+def new_token(html: str) -> str:
+    return re.search(r'<code id="new-token">(.*?)</code>', html).group(1)
+
+
+def issue(client, csrf: str, **form) -> object:
+    return client.post("/account/tokens", data={"label": "PyCap", "csrf_token": csrf, **form})
+
+
+OFFERED = {
+    "midwife": True,
+    "data_manager": True,
+    "governance": False,
+    "researcher": False,
+    "admin": False,
+}
+
+
+def test_the_redcap_form_is_offered_to_the_roles_allowed_the_redcap_api(client, make_user):
+    for role, offered in OFFERED.items():
+        make_user(role, role)
+        sign_in(client, role)
+        assert (CHOICE in client.get("/account").text) is offered, role
+
+
+def test_a_redcap_token_is_shown_once_with_the_api_address_and_kept_as_a_hash(
+    client, instance, make_user
+):
+    make_user("mia", "midwife")
+    csrf = sign_in(client, "mia")
+    issued = issue(client, csrf, redcap="yes")
+    assert issued.status_code == 200
+    token = new_token(issued.text)
+    assert REDCAP_FORM.fullmatch(token)
+    assert 'id="redcap-address">http://testserver/redcap/api/</code>' in issued.text
+    assert token not in client.get("/account").text
+    with Session(instance.engine) as db:
+        (row,) = db.exec(select(ApiToken)).all()
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_an_ordinary_token_is_issued_when_the_box_is_not_ticked(client, make_user):
+    make_user("mia", "midwife")
+    csrf = sign_in(client, "mia")
+    issued = issue(client, csrf)
+    token = new_token(issued.text)
+    assert token.startswith("cohort_") and "redcap-address" not in issued.text
+
+
+def test_a_role_without_the_redcap_api_is_refused_one_and_nothing_is_issued(
+    client, instance, make_user
+):
+    make_user("rex", "researcher")
+    csrf = sign_in(client, "rex")
+    refused = issue(client, csrf, redcap="yes")
+    assert refused.status_code == 403
+    assert "cannot use the REDCap API" in refused.text
+    assert 'id="new-token"' not in refused.text
+    with Session(instance.engine) as db:
+        assert db.exec(select(ApiToken)).all() == []
+
+
+def test_pycap_works_with_the_token_from_the_page_until_it_is_revoked(
+    client, instance, make_user, db_url
+):
+    make_user("mia", "midwife")
+    csrf = sign_in(client, "mia")
+    issued = issue(client, csrf, redcap="yes")
+    token = new_token(issued.text)
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", issued.text).group(1)
+    with serve(instance.settings.data_dir, database_url=db_url) as url:
+        project = Project(f"{url}/redcap/api/", token)
+        assert project.def_field == "study_id"
+        assert project.export_records() == []
+        page = client.get("/account")
+        revoked = client.post(
+            f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_of(page.text)}
+        )
+        assert revoked.status_code == 200
+        with pytest.raises(RedcapError):
+            project.export_records()
