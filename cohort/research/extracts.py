@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from cohort.config import Settings
 from cohort.errors import CohortError, Forbidden, NotFound
 from cohort.governance.csv_export import FORMULA_STARTS
 from cohort.models import Extract, ExtractMember, Project, User, Withdrawal, utcnow
-from cohort.research import codebook, manifest, projects
+from cohort.research import coarsen, codebook, manifest, projects
 from cohort.research.catalogue import CONSENT, datasets
 from cohort.research.project_data import PARTICIPANT, Definition, open_views, public_columns
 from cohort.withdrawal_levels import LEVELS
@@ -131,11 +132,29 @@ def _write_files(session, settings, key, project: Project, definition: Definitio
     return files, held
 
 
-def _definition(project: Project, snapshot_at: datetime | None) -> Definition:
+def _utc(at: datetime) -> datetime:
+    """One spelling of a moment (a database may hand it back naive or in its zone)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _definition(
+    project: Project,
+    selection: Iterable[str] | None,
+    snapshot_at: datetime | None,
+    granularity: str | None = None,
+) -> Definition:
+    """What to write: the chosen part of the approval, dates no finer than approved."""
+    granularity = granularity or project.date_granularity
+    if coarsen.coarser(granularity, project.date_granularity) != granularity:
+        raise CohortError(
+            f"project {project.code} is now approved for dates to the "
+            f"{project.date_granularity}, not the {granularity}",
+            field="variables",
+        )
     return Definition(
-        variables=project.variables,
-        date_granularity=project.date_granularity,
-        snapshot_at=snapshot_at or datetime.now(UTC),
+        variables=projects.within_approval(project, selection),
+        date_granularity=granularity,
+        snapshot_at=_utc(snapshot_at or datetime.now(UTC)),
     )
 
 
@@ -146,15 +165,18 @@ def make_extract(
     user: User,
     code: str,
     *,
+    variables: Iterable[str] | None = None,
     snapshot_at: datetime | None = None,
+    granularity: str | None = None,
 ) -> Extract:
-    """Write an extract of the project as approved now, as of ``snapshot_at`` (now)."""
+    """Write an extract of the project as of ``snapshot_at`` (now): the approved
+    variables ``variables`` names ("dataset.variable" or "dataset"), or all of them."""
     project = projects.open_project(session, user, code)
     if not project.row_level:
         raise Forbidden(
             f"project {project.code} is approved for aggregate queries only, not extracts"
         )
-    definition = _definition(project, snapshot_at)
+    definition = _definition(project, variables, snapshot_at, granularity)
     place = extracts_dir(settings, project.code)
     place.mkdir(parents=True, exist_ok=True)
     hidden = place / f".writing-{secrets.token_hex(8)}"
@@ -187,11 +209,31 @@ def make_extract(
         detail={
             "extract": extract.id,
             "snapshot_at": definition.snapshot_at.isoformat(),
+            "definition": definition.as_json(),
             "participants": len(held),
             "rows": {f["name"]: f["rows"] for f in files if f["name"].endswith(".parquet")},
         },
     )
     return extract
+
+
+def rerun(
+    session: Session, settings: Settings, pseudonym_key: bytes, user: User, extract_id: int
+) -> Extract:
+    """A new extract from a saved one's definition and snapshot: the same files, unless
+    someone has withdrawn since; refused if the approval no longer covers it."""
+    extract, project = open_extract(session, user, extract_id)
+    saved = extract.definition
+    return make_extract(
+        session,
+        settings,
+        pseudonym_key,
+        user,
+        project.code,
+        variables=[f"{d}.{v}" for d, names in saved["variables"].items() for v in names],
+        snapshot_at=extract.snapshot_at,
+        granularity=saved["date_granularity"],
+    )
 
 
 def _extract(session: Session, extract_id: int) -> tuple[Extract, Project]:

@@ -80,6 +80,39 @@ def approved_variables(selection: Iterable[str]) -> dict[str, list[str]]:
     return {name: sorted(chosen[name], key=order[name].index) for name in order if name in chosen}
 
 
+def within_approval(project: Project, selection: Iterable[str] | None) -> dict[str, list[str]]:
+    """The part of the project's approval a request names ("dataset.variable", or
+    "dataset" for all its approved variables), in approval order; all of it for None.
+    Anything the project is not approved for is refused by name."""
+    approved = project.variables
+    if selection is None:
+        return {name: list(names) for name, names in approved.items()}
+    chosen: dict[str, set[str]] = {}
+    for item in (s.strip() for s in selection):
+        if not item:
+            continue
+        name, _, var = item.partition(".")
+        if name not in approved:
+            raise CohortError(
+                f"project {project.code} is not approved for dataset {name!r}; "
+                f"it is approved for {', '.join(approved)}",
+                field="variables",
+            )
+        if var and var not in approved[name]:
+            raise CohortError(
+                f"{name}.{var} is not an approved variable of project {project.code}",
+                field="variables",
+            )
+        chosen.setdefault(name, set()).update([var] if var else approved[name])
+    if not chosen:
+        raise CohortError("choose at least one approved variable", field="variables")
+    return {
+        name: [v for v in names if v in chosen[name]]
+        for name, names in approved.items()
+        if name in chosen
+    }
+
+
 def register(session: Session, approval: Approval, *, actor: str) -> Project:
     code = _code(approval.code)
     if approval.approved_until < approval.approved_from:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from cohort.errors import Forbidden, NotFound
+from cohort.errors import CohortError, Forbidden, NotFound
 from cohort.models import AuditEvent, ExtractMember
 from cohort.research import extracts, pseudonyms, register
 from tests.research.world import LINKED_AT, SNAPSHOT
@@ -237,3 +237,79 @@ def test_the_sql_pseudonym_is_the_python_one(research):
     query = f"SELECT {pseudonyms.sql('s')} FROM unnest(?) t(s)"  # noqa: S608
     rows = con.execute(query, [ids]).fetchall()
     assert [r[0] for r in rows] == [pseudonyms.pseudonym(key, s) for s in ids]
+
+
+def test_an_extract_may_take_only_some_of_the_approved_variables(research, family):
+    research.project()
+    with research.session() as s:
+        made = extracts.make_extract(
+            s,
+            research.settings,
+            research.keys.pseudonym,
+            research.researcher,
+            "PRJ-A",
+            variables=["maternity.Parity", "consent.age_band"],
+            snapshot_at=SNAPSHOT,
+        )
+        s.expunge(made)
+    folder = extracts.directory(research.settings, "PRJ-A", made.id)
+    assert [f["name"] for f in made.files if f["name"].endswith(".parquet")] == [
+        "consent.parquet",
+        "maternity.parquet",
+    ]
+    assert list(pd.read_parquet(folder / "maternity.parquet").columns) == ["pseudonym", "Parity"]
+    assert made.definition["variables"] == {"consent": ["age_band"], "maternity": ["Parity"]}
+    assert json.loads((folder / "manifest.json").read_text())["definition"] == made.definition
+
+
+@pytest.mark.parametrize(
+    ("chosen", "words"),
+    [
+        (["gp_registrations"], "not approved for dataset 'gp_registrations'"),
+        (["maternity.Booking_Date"], "maternity.Booking_Date is not an approved variable"),
+        (["maternity.NHS_No"], "maternity.NHS_No is not an approved variable"),
+        ([], "choose at least one approved variable"),
+    ],
+)
+def test_a_variable_outside_the_approval_is_refused_by_name(research, family, chosen, words):
+    research.project(variables=("consent", "maternity.Parity"))
+    with research.session() as s, pytest.raises(CohortError, match=words) as refused:
+        extracts.make_extract(
+            s,
+            research.settings,
+            research.keys.pseudonym,
+            research.researcher,
+            "PRJ-A",
+            variables=chosen,
+        )
+    assert refused.value.field == "variables"
+    with research.session() as s:
+        assert extracts.listed(s) == []
+    assert not extracts.extracts_dir(research.settings, "PRJ-A").exists() or not any(
+        extracts.extracts_dir(research.settings, "PRJ-A").iterdir()
+    )
+
+
+def test_rerunning_a_saved_definition_reproduces_its_files(research, family):
+    research.project()
+    with research.session() as s:
+        first = extracts.make_extract(
+            s,
+            research.settings,
+            research.keys.pseudonym,
+            research.researcher,
+            "PRJ-A",
+            variables=["birth_notifications", "consent.site"],
+            snapshot_at=SNAPSHOT,
+        )
+        s.expunge(first)
+    with research.session() as s:  # read back from the database, as a later request would
+        again = extracts.rerun(
+            s, research.settings, research.keys.pseudonym, research.researcher, first.id
+        )
+        ids = first.id, again.id
+        assert again.definition == first.definition and again.files == first.files
+    a, b = (extracts.directory(research.settings, "PRJ-A", i) for i in ids)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    assert [(a / n).read_bytes() for n in names] == [(b / n).read_bytes() for n in names]
