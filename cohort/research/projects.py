@@ -155,6 +155,75 @@ def register(session: Session, approval: Approval, *, actor: str) -> Project:
     return project
 
 
+@dataclass(frozen=True)
+class Change:
+    """What an edit asks to change; None leaves a field as it is."""
+
+    approved_until: date | None = None
+    variables: tuple[str, ...] | None = None  # as in ``Approval``: the new approval, whole
+    date_granularity: str | None = None
+    row_level: bool | None = None
+
+
+def _approval_record(project: Project) -> dict:
+    return {
+        "approved_until": project.approved_until.isoformat() if project.approved_until else None,
+        "variables": project.variables,
+        "date_granularity": project.date_granularity,
+        "row_level": project.row_level,
+    }
+
+
+def _checked(project: Project, change: Change) -> dict:
+    """The changed fields' new values, checked as a registration checks them."""
+    new: dict = {}
+    if change.approved_until is not None:
+        if project.approved_from and change.approved_until < project.approved_from:
+            raise CohortError(
+                f"the approval must end on or after the day it starts ({project.approved_from})",
+                field="approved_until",
+            )
+        new["approved_until"] = change.approved_until
+    if change.variables is not None:
+        new["variables"] = approved_variables(change.variables)
+    if change.date_granularity is not None:
+        if change.date_granularity not in GRANULARITIES:
+            raise CohortError(
+                f"date granularity must be one of {', '.join(GRANULARITIES)}",
+                field="date_granularity",
+            )
+        new["date_granularity"] = change.date_granularity
+    if change.row_level is not None:
+        new["row_level"] = change.row_level
+    return {k: v for k, v in new.items() if getattr(project, k) != v}
+
+
+def edit(session: Session, code: str, change: Change, *, actor: str) -> Project:
+    """Change a project's approval; audited with each changed field before and after.
+    Extracts already made stay as they are; later extracts and queries follow the new
+    approval (they read it when they are made)."""
+    project = get_project(session, code)
+    new = _checked(project, change)
+    if not new:
+        raise CohortError(f"nothing to change: project {project.code} is already approved so")
+    before = _approval_record(project)
+    for name, value in new.items():
+        setattr(project, name, value)
+    session.add(project)
+    after = _approval_record(project)
+    audit.record(
+        session,
+        actor=actor,
+        action="project.edit",
+        project=project.code,
+        detail={
+            "before": {k: before[k] for k in new},
+            "after": {k: after[k] for k in new},
+        },
+    )
+    return project
+
+
 def get_project(session: Session, code: str) -> Project:
     project = session.exec(select(Project).where(Project.code == code.strip().upper())).first()
     if project is None:

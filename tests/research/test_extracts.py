@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from cohort.errors import CohortError, Forbidden, NotFound
 from cohort.models import AuditEvent, ExtractMember
-from cohort.research import extracts, pseudonyms, register
+from cohort.research import extracts, projects, pseudonyms, register
 from tests.research.world import LINKED_AT, SNAPSHOT
 
 
@@ -313,3 +313,21 @@ def test_rerunning_a_saved_definition_reproduces_its_files(research, family):
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
     assert [(a / n).read_bytes() for n in names] == [(b / n).read_bytes() for n in names]
+
+
+def test_narrowing_the_approval_keeps_old_extracts_and_shapes_new_ones(research, family):
+    research.project(date_granularity="day")
+    first, a = make(research)
+    before = {p.name: p.read_bytes() for p in a.iterdir()}
+    with research.session() as s:
+        change = projects.Change(variables=("maternity.Parity",), date_granularity="year")
+        projects.edit(s, "PRJ-A", change, actor="dana")
+    second, b = make(research)
+    assert {p.name: p.read_bytes() for p in a.iterdir()} == before
+    assert [f["name"] for f in second.files if f["name"].endswith(".parquet")] == [
+        "maternity.parquet"
+    ]
+    assert list(pd.read_parquet(b / "maternity.parquet").columns) == ["pseudonym", "Parity"]
+    assert second.definition == {"variables": {"maternity": ["Parity"]}, "date_granularity": "year"}
+    with research.session() as s, pytest.raises(CohortError, match="dates to the year"):
+        extracts.rerun(s, research.settings, research.keys.pseudonym, research.researcher, first.id)

@@ -82,3 +82,74 @@ def test_a_researcher_not_on_a_project_is_refused(research):
         projects.open_project(s, research.other_researcher, code)
     with research.session() as s, pytest.raises(NotFound):
         projects.open_project(s, research.researcher, "NO-SUCH")
+
+
+def edit(research, code="PRJ-A", **change):
+    with research.session() as s:
+        projects.edit(s, code, projects.Change(**change), actor="dana")
+
+
+def test_an_edit_changes_the_approval_and_audits_before_and_after(research):
+    code = research.project(variables=("consent", "maternity"), date_granularity="day")
+    edit(
+        research,
+        approved_until=TODAY + timedelta(days=90),
+        variables=("maternity.Parity",),
+        date_granularity="year",
+        row_level=False,
+    )
+    with research.session() as s:
+        project = projects.get_project(s, code)
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "project.edit")).one()
+    assert project.variables == {"maternity": ["Parity"]} and not project.row_level
+    assert (project.approved_until, project.date_granularity) == (
+        TODAY + timedelta(days=90),
+        "year",
+    )
+    assert (event.actor, event.project) == ("dana", code)
+    assert event.detail["before"]["date_granularity"] == "day"
+    assert event.detail["after"] == {
+        "approved_until": (TODAY + timedelta(days=90)).isoformat(),
+        "variables": {"maternity": ["Parity"]},
+        "date_granularity": "year",
+        "row_level": False,
+    }
+
+
+def test_an_edit_audits_only_what_changed(research):
+    research.project(row_level=True)
+    edit(research, row_level=True, date_granularity="year")
+    with research.session() as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "project.edit")).one()
+    assert event.detail == {
+        "before": {"date_granularity": "month"},
+        "after": {"date_granularity": "year"},
+    }
+
+
+def test_ending_the_approval_early_ends_access_today(research):
+    code = research.project()
+    edit(research, approved_until=TODAY - timedelta(days=1))
+    with research.session() as s, pytest.raises(Forbidden, match="not approved today"):
+        projects.open_project(s, research.researcher, code)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"approved_until": TODAY - timedelta(days=365)}, "approved_until"),
+        ({"variables": ("maternity.NHS_No",)}, "variables"),
+        ({"variables": ()}, "variables"),
+        ({"date_granularity": "week"}, "date_granularity"),
+        ({"row_level": True}, None),  # already so: nothing to change
+    ],
+)
+def test_bad_edits_are_refused_and_change_nothing(research, change, field):
+    code = research.project()
+    with pytest.raises(CohortError) as refused:
+        edit(research, **change)
+    assert refused.value.field == field
+    with research.session() as s:
+        project = projects.get_project(s, code)
+        assert project.date_granularity == "month" and project.row_level
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "project.edit")).all() == []
