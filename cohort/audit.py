@@ -16,8 +16,16 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from cohort.models import AuditEvent, AuditHead, utcnow
+from forms.i18n import N_
 
 GENESIS = "0" * 64
+# Why a link does not hold: marked, so the audit and access pages show the reason in the
+# UI language (the verdict itself stays English, as the CLI and the log print it).
+MISSING = N_("event missing (deleted)")
+OUT_OF_ORDER = N_("event out of order (reordered or inserted)")
+NOT_FOLLOWING = N_("does not follow the previous event")
+ALTERED = N_("content altered since it was written")
+CUT_OFF = N_("events missing from the end of the chain")
 # Core table, not the ORM class: the head update is on every write path, and the ORM's
 # bulk-update bookkeeping cost more than the statement itself.
 _HEAD = AuditHead.__table__
@@ -112,16 +120,16 @@ def verify(session: Session, batch: int = 5000) -> Verdict:
             break
         for ev in events:
             if ev.seq != expected_seq:
-                return Verdict(False, rows, expected_seq, "event missing (deleted)")
+                return Verdict(False, rows, expected_seq, MISSING)
             if ev.id is not None and ev.id < last_id:
-                return Verdict(False, rows, ev.seq, "event out of order (reordered or inserted)")
+                return Verdict(False, rows, ev.seq, OUT_OF_ORDER)
             if ev.prev_hash != prev:
-                return Verdict(False, rows, ev.seq, "does not follow the previous event")
+                return Verdict(False, rows, ev.seq, NOT_FOLLOWING)
             if link_hash(prev, ev) != ev.hash:
-                return Verdict(False, rows, ev.seq, "content altered since it was written")
+                return Verdict(False, rows, ev.seq, ALTERED)
             prev, last_id, expected_seq, rows = ev.hash, ev.id or last_id, ev.seq + 1, rows + 1
     head = session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.last_hash) if head else (0, GENESIS)
     if head_seq != rows or head_hash != prev:
-        return Verdict(False, rows, rows + 1, "events missing from the end of the chain")
+        return Verdict(False, rows, rows + 1, CUT_OFF)
     return Verdict(True, rows)

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+
+from cohort.errors import CohortError
 
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -85,6 +88,22 @@ class Message:
 
     def __str__(self) -> str:
         return self.translated(_as_written)
+
+
+Refusal = TypeVar("Refusal", bound=CohortError)
+
+
+def refusal(
+    kind: type[Refusal], template: str, /, *, field: str | None = None, **params: object
+) -> Refusal:
+    """A ``kind`` of refusal whose message is a marked ``template`` with its values: English
+    as its ``message`` (the CLI, the API), the ``Message`` as its ``text`` for a page to
+    translate (``cohort.web.pages.error_text``). A message without values needs no more
+    than ``kind(N_(...))``: a page looks it up as written."""
+    text = Message(template, params)
+    error = kind(str(text), field=field)
+    error.text = text
+    return error
 
 
 def language(code: str | None) -> Language:

@@ -14,11 +14,19 @@ from sqlmodel import Session, select
 
 from cohort import audit
 from cohort.errors import CohortError, NotFound
+from cohort.i18n import refusal
 from cohort.models import ApiToken, User, utcnow
+from forms.i18n import N_
 
 PREFIX = "cohort_"
 REDCAP_BYTES = 16  # REDCap's form: 32 upper-case hex characters
 LABEL_MAX = 100
+
+# Refusals, marked so a page shows them in the UI language; values stay out of the text.
+NO_LABEL = N_("give the token a label saying where it will be used")
+LABEL_TOO_LONG = N_("the label must be at most %(max)s characters")
+USER_DISABLED = N_("user %(username)s is disabled")
+NO_SUCH_TOKEN = N_("you have no working API token number %(number)s")
 
 
 def _digest(token: str) -> str:
@@ -28,9 +36,9 @@ def _digest(token: str) -> str:
 def _check_label(label: str) -> str:
     normal = " ".join(label.split())
     if not normal:
-        raise CohortError("give the token a label saying where it will be used", field="label")
+        raise CohortError(NO_LABEL, field="label")
     if len(normal) > LABEL_MAX:
-        raise CohortError(f"the label must be at most {LABEL_MAX} characters", field="label")
+        raise refusal(CohortError, LABEL_TOO_LONG, field="label", max=LABEL_MAX)
     return normal
 
 
@@ -45,7 +53,7 @@ def issue_token(
     ``redcap``: in REDCap's form, for PyCap, REDCapR and other REDCap clients."""
     clean = _check_label(label)
     if not user.active:
-        raise CohortError(f"user {user.username} is disabled", field="username")
+        raise refusal(CohortError, USER_DISABLED, field="username", username=user.username)
     token = _new_token(redcap)
     row = ApiToken(user_id=user.id, label=clean, token_hash=_digest(token))
     session.add(row)
@@ -79,7 +87,7 @@ def revoke_token(session: Session, user: User, token_id: int, actor: str) -> Api
         )
     ).first()
     if row is None:
-        raise NotFound(f"you have no working API token number {token_id}", field="token")
+        raise refusal(NotFound, NO_SUCH_TOKEN, field="token", number=token_id)
     row.revoked_at = utcnow()
     user.session_version += 1
     session.add_all([row, user])

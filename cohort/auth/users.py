@@ -17,11 +17,36 @@ from cohort import audit, sites
 from cohort.auth import passwords
 from cohort.config import Settings
 from cohort.errors import CohortError, Conflict, NotFound
+from cohort.i18n import Message, refusal
 from cohort.models import ROLES, SITE_SCOPED_ROLES, Project, ProjectMember, Site, User, utcnow
+from forms.i18n import N_
 
 USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+FULL_NAME_MAX = 200
 SITE_OPTIONAL_ROLES = ("governance",)
 PROJECT_ROLES = ("researcher",)
+
+# Refusals, marked so a page shows them in the UI language; values stay out of the text.
+LOGIN_FAILED = N_(
+    "The username or password is not right, or the account is locked after too many "
+    "attempts. Try again in %(minutes)s minutes or ask an administrator."
+)
+BAD_USERNAME = N_(
+    "username must be 2 to 64 lower-case letters, digits, dots, dashes or underscores, "
+    "starting with a letter"
+)
+NO_FULL_NAME = N_("full name is missing")
+FULL_NAME_TOO_LONG = N_("full name must be at most %(max)s characters")
+UNKNOWN_ROLE = N_("unknown role %(role)s: choose one of %(roles)s")
+SITE_NEEDED = N_("a user with the role %(role)s must be given the site she works at")
+NO_SITE_WANTED = N_("a user with the role %(role)s works across the network: leave the site empty")
+PROJECTS_FOR_RESEARCHERS = N_("only a researcher can be a member of projects")
+NO_SUCH_PROJECT = N_("no project with code %(codes)s")
+NO_SUCH_USER = N_("there is no user called %(username)s")
+USERNAME_TAKEN = N_("the username %(username)s is already taken")
+NOT_YOURSELF = N_("you cannot disable your own account")
+LAST_ADMIN = N_("the last active administrator cannot be disabled")
+WRONG_CURRENT_PASSWORD = N_("your current password is not right")
 
 
 class LoginFailed(CohortError):
@@ -30,12 +55,8 @@ class LoginFailed(CohortError):
     status_code = 401
 
     def __init__(self, settings: Settings) -> None:
-        minutes = max(1, settings.login_lockout_s // 60)
-        super().__init__(
-            "The username or password is not right, or the account is locked after too "
-            f"many attempts. Try again in {minutes} minutes or ask an administrator.",
-            field="username",
-        )
+        self.text = Message(LOGIN_FAILED, {"minutes": max(1, settings.login_lockout_s // 60)})
+        super().__init__(str(self.text), field="username")
 
 
 @dataclass(frozen=True)
@@ -57,26 +78,24 @@ def normalise_username(username: str) -> str:
 def _check_username(username: str) -> str:
     normal = normalise_username(username)
     if not USERNAME_PATTERN.fullmatch(normal):
-        raise CohortError(
-            "username must be 2 to 64 lower-case letters, digits, dots, dashes or "
-            "underscores, starting with a letter",
-            field="username",
-        )
+        raise CohortError(BAD_USERNAME, field="username")
     return normal
 
 
 def _check_full_name(full_name: str) -> str:
     normal = " ".join(full_name.split())
     if not normal:
-        raise CohortError("full name is missing", field="full_name")
-    if len(normal) > 200:
-        raise CohortError("full name must be at most 200 characters", field="full_name")
+        raise CohortError(NO_FULL_NAME, field="full_name")
+    if len(normal) > FULL_NAME_MAX:
+        raise refusal(CohortError, FULL_NAME_TOO_LONG, field="full_name", max=FULL_NAME_MAX)
     return normal
 
 
 def check_role(role: str) -> None:
     if role not in ROLES:
-        raise CohortError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}", field="role")
+        raise refusal(
+            CohortError, UNKNOWN_ROLE, field="role", role=repr(role), roles=", ".join(ROLES)
+        )
 
 
 def _site_for_role(session: Session, role: str, site_code: str | None) -> Site | None:
@@ -84,28 +103,28 @@ def _site_for_role(session: Session, role: str, site_code: str | None) -> Site |
     code = (site_code or "").strip()
     if not code:
         if role in SITE_SCOPED_ROLES:
-            raise CohortError(f"a {role} must be given the site she works at", field="site")
+            raise refusal(CohortError, SITE_NEEDED, field="site", role=role)
         return None
     if role not in SITE_SCOPED_ROLES + SITE_OPTIONAL_ROLES:
-        raise CohortError(f"a {role} works across the network: leave the site empty", field="site")
+        raise refusal(CohortError, NO_SITE_WANTED, field="site", role=role)
     return sites.get_site(session, code)
 
 
 def _projects_for_role(session: Session, role: str, codes: Iterable[str]) -> list[Project]:
     wanted = sorted({c.strip() for c in codes if c.strip()})
     if wanted and role not in PROJECT_ROLES:
-        raise CohortError("only a researcher can be a member of projects", field="projects")
+        raise CohortError(PROJECTS_FOR_RESEARCHERS, field="projects")
     found = session.exec(select(Project).where(Project.code.in_(wanted))).all() if wanted else []
     missing = set(wanted) - {p.code for p in found}
     if missing:
-        raise NotFound(f"no project with code {', '.join(sorted(missing))}", field="projects")
+        raise refusal(NotFound, NO_SUCH_PROJECT, field="projects", codes=", ".join(sorted(missing)))
     return list(found)
 
 
 def get_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
     if user is None:
-        raise NotFound(f"there is no user called {username.strip()!r}", field="username")
+        raise refusal(NotFound, NO_SUCH_USER, field="username", username=repr(username.strip()))
     return user
 
 
@@ -126,7 +145,7 @@ def create_user(
     projects = _projects_for_role(session, role, project_codes)
     passwords.check_strength(password)
     if session.exec(select(User.id).where(User.username == name)).first() is not None:
-        raise Conflict(f"the username {name} is already taken", field="username")
+        raise refusal(Conflict, USERNAME_TAKEN, field="username", username=name)
     user = User(
         username=name,
         full_name=full,
@@ -187,11 +206,11 @@ def disable_user(session: Session, username: str, actor: str) -> User:
     if not user.active:
         return user
     if user.username == actor:
-        raise CohortError("you cannot disable your own account", field="username")
+        raise CohortError(NOT_YOURSELF, field="username")
     if user.role == "admin":
         admins = session.exec(select(User.id).where(User.role == "admin", User.active)).all()
         if len(admins) <= 1:
-            raise CohortError("the last active administrator cannot be disabled", field="username")
+            raise CohortError(LAST_ADMIN, field="username")
     user.active = False
     user.session_version += 1
     session.add(user)
@@ -214,7 +233,7 @@ def change_own_password(
     session: Session, user: User, current_password: str, new_password: str
 ) -> None:
     if not passwords.verify(user.password_hash, current_password):
-        raise CohortError("your current password is not right", field="current_password")
+        raise CohortError(WRONG_CURRENT_PASSWORD, field="current_password")
     set_password(session, user, new_password, actor=user.username)
 
 
