@@ -12,7 +12,7 @@ written.
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 from sqlmodel import Session
@@ -155,11 +155,14 @@ def record_answers(
     outcome: str | None = None,
     source: str | None = None,
     today: date | None = None,
+    taken_at: datetime | None = None,
 ) -> idempotency.Done:
     """Record the consent or the decline the answers describe, once per ``token``.
 
     ``outcome`` (CONSENTED or DECLINED) pins what the caller means to record; answers
-    saying otherwise are refused. A consent's result names the study ID."""
+    saying otherwise are refused. A consent's result names the study ID. ``taken_at``:
+    when she answered, for an answer given before the platform existed (the backfill);
+    the record keeps it and her age is reckoned on its day (else on ``today``)."""
     if user.role not in RECORDED_BY:
         raise Forbidden(f"a {user.role.replace('_', ' ')} cannot record consents")
     idempotency.check_token(token)
@@ -172,7 +175,8 @@ def record_answers(
     talk = conversation(spec, rest)
     site_id = user.site_id
     if rest["outcome"] == CONSENTED:
-        who, band = _identity(identity_values, today or date.today(), gettext)
+        on = taken_at.date() if taken_at else today or date.today()
+        who, band = _identity(identity_values, on, gettext)
 
         def record() -> dict[str, object]:
             participant, row = consent.record_consent(
@@ -185,6 +189,7 @@ def record_answers(
                 conversation=talk,
                 profile=consent.Profile(band, _ethnicity(rest)),
                 source=source,
+                taken_at=taken_at,
             )
             return {"study_id": participant.study_id, "consent_id": row.id}
 
@@ -198,6 +203,7 @@ def record_answers(
                 conversation=talk,
                 profile=consent.Profile(str(rest["age_band"]), _ethnicity(rest)),
                 source=source,
+                taken_at=taken_at,
             )
             return {"decline_id": decline.id}
 

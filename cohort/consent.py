@@ -4,10 +4,14 @@ identifiers, only what the consent-rate denominator needs.
 Every record keeps the form name, version and the language the discussion was held in.
 An NHS number already in the cohort never makes a second participant: ``AlreadyEnrolled``
 names the existing one, so the midwife can be shown her consent instead.
+
+A record is dated when it is recorded, except an answer given before the platform existed
+(the backfill): it keeps the moment she gave it (``taken_at``), checked by
+``check_taken_at``, and its audit event, dated at the import, names that moment too.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
@@ -19,6 +23,16 @@ from cohort.keys import KeyRing
 from cohort.models import Consent, Decline, Participant, User
 
 AGE_BANDS = ((16, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 50))
+# Born in Bradford, the cohort the BaBi network grew from, began recruiting in 2007: no
+# consent to a cohort of this kind is older, so an earlier date is a slip (a birth date, a
+# two-digit year). Her age on the day (16 to 50) is checked as well, by the capture path.
+EARLIEST_TAKEN = datetime(2007, 1, 1, tzinfo=UTC)
+TAKEN_FIELD = "taken_at"
+TAKEN_LATER = "the answer is dated later than now: give the day she answered"
+TAKEN_EARLIER = (
+    f"the answer is dated before {EARLIEST_TAKEN.year}, when the first cohort of this kind "
+    "began: check the year"
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,22 @@ def age_band(date_of_birth: date, on: date) -> str:
     raise CohortError(f"age {age} is outside the cohort's 16-50 range", field="date_of_birth")
 
 
+def check_taken_at(at: datetime, now: datetime | None = None) -> datetime:
+    """When she gave an earlier answer, in UTC (a time without a zone is UTC, as the
+    platform keeps it): not later than now, not before any cohort of this kind existed."""
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    if at > (now or datetime.now(UTC)):
+        raise CohortError(TAKEN_LATER, field=TAKEN_FIELD)
+    if at < EARLIEST_TAKEN:
+        raise CohortError(TAKEN_EARLIER, field=TAKEN_FIELD)
+    return at
+
+
+def _dated(detail: dict[str, object], taken_at: datetime | None) -> dict[str, object]:
+    """The audit detail, with the moment she answered when it is not the event's own."""
+    return detail if taken_at is None else {**detail, TAKEN_FIELD: taken_at.isoformat()}
+
+
 def consent_row(
     participant: Participant,
     user: User,
@@ -114,13 +144,18 @@ def record_consent(
     conversation: Conversation,
     profile: Profile,
     source: str | None = None,
+    taken_at: datetime | None = None,
 ) -> tuple[Participant, Consent]:
+    """``taken_at``: when she consented, if before now (a backfill); the record keeps it."""
     checked = check_items(items)
+    taken_at = None if taken_at is None else check_taken_at(taken_at)
     existing = vault.find_participant(session, keys, identity.nhs_number)
     if existing is not None:
         raise AlreadyEnrolled(existing)
     participant = vault.enrol(session, keys, site_id, identity, actor=midwife.username)
     row = consent_row(participant, midwife, checked, conversation, profile)
+    if taken_at is not None:
+        row.recorded_at = taken_at
     session.add(row)
     session.flush()
     audit.record(
@@ -129,7 +164,7 @@ def record_consent(
         action="consent.record",
         participant=participant.study_id,
         source=source,
-        detail={**conversation_detail(conversation), **checked},
+        detail=_dated({**conversation_detail(conversation), **checked}, taken_at),
     )
     return participant, row
 
@@ -142,8 +177,11 @@ def record_decline(
     conversation: Conversation,
     profile: Profile,
     source: str | None = None,
+    taken_at: datetime | None = None,
 ) -> Decline:
-    """Only site, midwife, date, form, language, age band and (optionally) ethnicity."""
+    """Only site, midwife, date, form, language, age band and (optionally) ethnicity;
+    ``taken_at`` as for a consent."""
+    taken_at = None if taken_at is None else check_taken_at(taken_at)
     decline = Decline(
         site_id=site_id,
         recorded_by=midwife.id,
@@ -153,6 +191,8 @@ def record_decline(
         age_band=profile.age_band,
         ethnicity=profile.ethnicity,
     )
+    if taken_at is not None:
+        decline.recorded_at = taken_at
     session.add(decline)
     session.flush()
     audit.record(
@@ -160,6 +200,9 @@ def record_decline(
         actor=midwife.username,
         action="consent.decline",
         source=source,
-        detail={"decline_id": decline.id, "site_id": site_id, **conversation_detail(conversation)},
+        detail=_dated(
+            {"decline_id": decline.id, "site_id": site_id, **conversation_detail(conversation)},
+            taken_at,
+        ),
     )
     return decline

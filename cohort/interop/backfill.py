@@ -4,23 +4,26 @@ same validation, vault, idempotency and audit as a midwife's form.
 
 Each row gets a stable submission token (site, form version and the woman's NHS number
 blind index, or the row's record id for a decline), so importing a file again, or a row
-twice, records nothing new. An optional ``consent_date`` column gives the day she
-answered, so her age is checked (and banded) as it was then. The report gives each row's
-outcome with a reason that names fields and rules, never a value.
+twice, records nothing new. The ``consent_date`` field (a REDCap date or date-time; empty:
+now) says when she answered: the record is dated then, her age is checked (and banded) as
+it was then, and the consent-rate roll-up counts again the closed days it joins. The
+report gives each row's outcome with a reason that names fields and rules, never a value.
 """
 
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlmodel import Session
 
-from cohort import access, audit, capture, idempotency, vault
+from cohort import access, audit, capture, consent, idempotency, vault
 from cohort.consent import AlreadyEnrolled
 from cohort.errors import CohortError, Conflict
-from cohort.interop.redcap_metadata import RECORD_ID, Project
+from cohort.governance import rollup
+from cohort.interop import redcap_dates
+from cohort.interop.redcap_metadata import CONSENT_DATE, RECORD_ID, Project
 from cohort.keys import KeyRing
 from cohort.models import Participant, User
 from forms.spec import FIXED_CHOICES
@@ -41,8 +44,6 @@ REDCAP_COLUMNS = frozenset(
         "redcap_survey_identifier",
     }
 )
-# Not a question of the form: the day she gave her answer, so her age is checked as it was.
-CONSENT_DATE = "consent_date"
 TICKED = {
     "1": True,
     "True": True,
@@ -61,7 +62,7 @@ NO_ROWS = "The file has no records to import"
 NOT_A_TICK = "{column}: give 1 (ticked) or 0 (not ticked)"
 FORMULA = "{column}: the cell starts like a spreadsheet formula; give the plain value"
 SAME_AS = "the same woman as row {row}"
-BAD_CONSENT_DATE = f"{CONSENT_DATE}: give the day as year-month-day, not after today"
+BAD_CONSENT_DATE = f"{CONSENT_DATE}: give the date as {redcap_dates.EXAMPLE}"
 OTHER_SITE = "at another site"
 IN_COHORT_AS = "study ID {study_id}"
 
@@ -72,6 +73,7 @@ class RowResult:
     status: str
     reason: str = ""
     study_id: str | None = None
+    taken_at: datetime | None = None  # when she answered, if the row says
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,7 @@ class Report:
 def check_columns(project: Project, columns: Sequence[str]) -> None:
     """Refuse the whole file if it names a column the project does not have."""
     known = {column for names in project.columns.values() for column in names}
-    extra = REDCAP_COLUMNS | {CONSENT_DATE}
-    unknown = [c for c in columns if c not in known and c not in extra]
+    unknown = [c for c in columns if c not in known and c not in REDCAP_COLUMNS]
     if unknown:
         shown = ", ".join(name[:40] for name in unknown[:10])
         raise CohortError(UNKNOWN_COLUMNS.format(names=shown), field="data")
@@ -154,18 +155,17 @@ def answers_from_row(project: Project, row: Mapping[str, str]) -> dict[str, obje
     return answers
 
 
-def consent_day(row: Mapping[str, str]) -> date | None:
-    """The row's consent date, if it gives one (None: today)."""
-    text = row.get(CONSENT_DATE, "").strip()
+def taken_at(row: Mapping[str, str]) -> datetime | None:
+    """When she answered, if the row says (None: now), checked as every record's date is."""
+    text = str(row.get(CONSENT_DATE) or "").strip()
     if not text:
         return None
     try:
-        day = date.fromisoformat(text)
+        return consent.check_taken_at(redcap_dates.moment(text))
     except ValueError:
         raise CohortError(BAD_CONSENT_DATE, field=CONSENT_DATE) from None
-    if day > date.today() or len(text) != len("2024-01-01"):
-        raise CohortError(BAD_CONSENT_DATE, field=CONSENT_DATE)
-    return day
+    except CohortError as exc:
+        raise CohortError(f"{CONSENT_DATE}: {exc.message}", field=CONSENT_DATE) from None
 
 
 def row_token(keys: KeyRing, site: str, project: Project, row: Mapping[str, str]) -> str:
@@ -202,6 +202,7 @@ def _one_row(
 ) -> RowResult:
     try:
         answers = answers_from_row(project, row)
+        when = taken_at(row)
         done = capture.record_answers(
             session,
             keys,
@@ -210,7 +211,7 @@ def _one_row(
             user=user,
             token=token,
             source=source,
-            today=consent_day(row),
+            taken_at=when,
         )
     except capture.InvalidAnswers as exc:
         return RowResult(0, REJECTED, _reason(exc))
@@ -222,8 +223,9 @@ def _one_row(
         return RowResult(0, REJECTED, exc.message)
     except CohortError as exc:
         return RowResult(0, REJECTED, exc.message)
-    status = ALREADY_IMPORTED if done.replayed else ACCEPTED
-    return RowResult(0, status, study_id=done.result.get("study_id"))
+    if done.replayed:
+        return RowResult(0, ALREADY_IMPORTED, study_id=done.result.get("study_id"))
+    return RowResult(0, ACCEPTED, study_id=done.result.get("study_id"), taken_at=when)
 
 
 def import_rows(
@@ -237,10 +239,14 @@ def import_rows(
     source: str,
 ) -> Report:
     """Take each row through the consent capture path. The capture path audits each row
-    recorded; one event audits the import, with every row not recorded and why."""
+    recorded; one event audits the import, with every row not recorded and why. Back-dated
+    records are recounted into the roll-up's closed days in the same transaction."""
     if not rows:
         raise CohortError(NO_ROWS, field="data")
-    check_columns(project, list(dict.fromkeys(c for row in rows for c in row)))
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    check_columns(project, columns)
+    if CONSENT_DATE in columns:  # before any write: see rollup.hold
+        rollup.hold(session)
     seen: dict[str, int] = {}
     results = []
     for number, row in enumerate(rows, start=2):
@@ -249,11 +255,13 @@ def import_rows(
             result = RowResult(number, DUPLICATE, SAME_AS.format(row=seen[token]))
         else:
             found = _one_row(session, keys, project, row, user=user, token=token, source=source)
-            result = RowResult(number, found.status, found.reason, found.study_id)
+            result = replace(found, row=number)
             if result.status != REJECTED:  # a corrected copy of a refused row may follow
                 seen[token] = number
         results.append(result)
     report = Report(tuple(results))
+    days = {result.taken_at.date() for result in report.accepted if result.taken_at}
+    rollup.recount(session, user.site_id, days)
     audit.record(
         session,
         actor=user.username,

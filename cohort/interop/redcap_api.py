@@ -9,13 +9,19 @@ of it is recorded or, if any row is refused, none of it, as REDCap imports.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
 from cohort import audit, capture
 from cohort.errors import CohortError, Forbidden
-from cohort.interop import backfill, filter_logic, redcap_formats, redcap_metadata
+from cohort.interop import (
+    backfill,
+    filter_logic,
+    redcap_dates,
+    redcap_formats,
+    redcap_metadata,
+)
 from cohort.interop.redcap_metadata import RECORD_ID, Project, complete_field
 from cohort.interop.redcap_records import Record, add_identifiers, flat, records
 from cohort.interop.roles import sees_identifiers
@@ -25,7 +31,6 @@ from forms import branching
 
 VERSION = "14.0.0"  # the REDCap release whose API this follows
 TEXT = "text"  # a plain answer (the version), whatever the format
-DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 OVERWRITE = ("normal", "overwrite")
 RETURN_CONTENT = ("count", "ids", "auto_ids", "nothing")
 MAX_LISTED_ERRORS = 20
@@ -183,12 +188,10 @@ def _moment(call: Call, name: str) -> datetime | None:
     text = call.params.get(name).strip()
     if not text:
         return None
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise CohortError(BAD_DATE.format(name=name), field=name)
+    try:
+        return redcap_dates.moment(text)
+    except ValueError:
+        raise CohortError(BAD_DATE.format(name=name), field=name) from None
 
 
 def _in_range(record: Record, begin: datetime | None, end: datetime | None) -> bool:

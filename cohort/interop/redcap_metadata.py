@@ -2,8 +2,10 @@
 instruments and export field names, in REDCap's metadata API names.
 
 The project holds one instrument, the consent form's current version, with the study ID
-as its record-id field (REDCap wants the record id first). Every cell comes from the
-dictionary exactly as published, so a metadata export is that dictionary.
+as its record-id field (REDCap wants the record id first) and the consent's date after it
+(not a question of the form: the record's own date, which a backfill sets). Every other
+cell comes from the dictionary exactly as published, so a metadata export is that
+dictionary with those two fields in front.
 """
 
 import csv
@@ -19,6 +21,9 @@ from forms.spec import FormSpec
 
 RECORD_ID = "study_id"
 RECORD_ID_LABEL = "Study ID"
+CONSENT_DATE = "consent_date"
+CONSENT_DATE_LABEL = "Date of this consent"
+CONSENT_DATE_NOTE = "Exported: the day of her latest consent. Imported: when she answered"
 COMPLETE = "2"  # REDCap's "Complete" form status
 _KEYS = {text.lower(): key for key, header in dictionary.COLUMNS for text in (key, header)}
 
@@ -53,23 +58,35 @@ class Project:
     def form(self) -> str:
         return self.spec.name
 
-    @cached_property
-    def metadata(self) -> list[dict[str, str]]:
-        """REDCap's metadata export: the record-id field, then the dictionary's rows."""
-        record_id = dict.fromkeys((key for key, _ in dictionary.COLUMNS), "")
-        record_id |= {
-            "field_name": RECORD_ID,
+    def _field(self, **cells: str) -> dict[str, str]:
+        """A metadata row of a text field of the form that the dictionary does not hold."""
+        return dict.fromkeys((key for key, _ in dictionary.COLUMNS), "") | {
             "form_name": self.form,
             "field_type": "text",
-            "field_label": RECORD_ID_LABEL,
+            **cells,
         }
-        return [record_id, *_dictionary_rows(self.dictionary_text)]
+
+    @cached_property
+    def metadata(self) -> list[dict[str, str]]:
+        """REDCap's metadata export: the record-id field, the consent's date, then the
+        dictionary's rows."""
+        return [
+            self._field(field_name=RECORD_ID, field_label=RECORD_ID_LABEL),
+            self._field(
+                field_name=CONSENT_DATE,
+                field_label=CONSENT_DATE_LABEL,
+                field_note=CONSENT_DATE_NOTE,
+                text_validation_type_or_show_slider_number="date_ymd",
+            ),
+            *_dictionary_rows(self.dictionary_text),
+        ]
 
     @cached_property
     def columns(self) -> dict[str, list[str]]:
-        """Field name -> its export columns, in form order: the record id first, a
-        checkbox as one column per option, the form's ``_complete`` status last."""
-        columns = {RECORD_ID: [RECORD_ID]}
+        """Field name -> its export columns, in form order: the record id and the
+        consent's date first, a checkbox as one column per option, the form's
+        ``_complete`` status last."""
+        columns = {RECORD_ID: [RECORD_ID], CONSENT_DATE: [CONSENT_DATE]}
         for field in self.spec.answer_fields:
             if field.type == "checkbox":
                 columns[field.name] = [checkbox_column(field.name, c) for c in field.codes]

@@ -1,6 +1,6 @@
 """Participants as REDCap flat records: one per participant in the caller's reach, keyed
-by study ID, holding her latest consent's answers and, for roles allowed to see them,
-her identifiers from the vault.
+by study ID, holding her latest consent's answers and date and, for roles allowed to see
+them, her identifiers from the vault.
 
 Every value is a string, as REDCap exports it: a checkbox is one ``field___code`` column
 per option ("1" ticked, "0" not), a yes/no "1" or "0", the form status "2" (complete).
@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from cohort import capture, vault
-from cohort.interop.redcap_metadata import COMPLETE, RECORD_ID, Project, complete_field
+from cohort.interop.redcap_metadata import (
+    COMPLETE,
+    CONSENT_DATE,
+    RECORD_ID,
+    Project,
+    complete_field,
+)
 from cohort.keys import KeyRing
 from cohort.models import SITE_SCOPED_ROLES, Consent, Identity, Participant, User
 from forms.branching import Answer
@@ -21,6 +27,10 @@ from forms.branching import Answer
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "1" if value else "0"
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 # The consent form's fields, read back from a consent row.
@@ -33,6 +43,7 @@ FROM_CONSENT: dict[str, Callable[[Consent], Answer]] = {
     capture.ITEMS_FIELD: lambda c: frozenset(item for item, on in c.items.items() if on),
     "ethnicity": lambda c: c.ethnicity or "",
     "age_band": lambda c: c.age_band or "",
+    CONSENT_DATE: lambda c: _aware(c.recorded_at).astimezone(UTC).date().isoformat(),
 }
 
 
@@ -48,8 +59,9 @@ class Record:
 
     @property
     def changed_at(self) -> datetime:
-        at = self.consent.recorded_at
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
+        """When the record was created or last changed, as ``dateRangeBegin`` means it: a
+        backfilled consent is dated when she gave it, but its record is new at the import."""
+        return max(_aware(self.consent.recorded_at), _aware(self.participant.created_at))
 
 
 def _in_reach(query, user: User):

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cohort.interop import redcap_formats
-from cohort.interop.redcap_metadata import RECORD_ID, Project
+from cohort.interop.redcap_metadata import CONSENT_DATE, RECORD_ID, Project
 from cohort.web.app import create_app
 from forms import dictionary, registry
 from forms.spec import FormSpec
@@ -36,12 +36,13 @@ def parse(text: str | bytes) -> FormSpec:
     return dictionary.parse(text, version="1")
 
 
-def without_record_id(metadata_csv: str) -> str:
-    """The metadata export less the record-id row REDCap puts first."""
+def without_added_fields(metadata_csv: str) -> str:
+    """The metadata export less the fields the project puts in front of the dictionary's:
+    the record id (first, as REDCap puts it) and the consent's date."""
     rows = list(csv.reader(io.StringIO(metadata_csv)))
-    assert rows[1][0] == RECORD_ID
+    assert [row[0] for row in rows[1:3]] == [RECORD_ID, CONSENT_DATE]
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([rows[0], *rows[2:]])
+    csv.writer(out, lineterminator="\n").writerows([rows[0], *rows[3:]])
     return out.getvalue()
 
 
@@ -93,7 +94,7 @@ def test_the_metadata_export_read_back_is_the_same_dictionary(path, headers):
         exported = (
             ",".join(f'"{dictionary.HEADERS[key]}"' for key in first.split(",")) + "\n" + rest
         )
-    assert meaning(parse(without_record_id(exported))) == meaning(parse(text))
+    assert meaning(parse(without_added_fields(exported))) == meaning(parse(text))
 
 
 def test_a_redcap_clients_metadata_download_republishes_as_the_same_form(db_url, tmp_path):
@@ -103,6 +104,6 @@ def test_a_redcap_clients_metadata_download_republishes_as_the_same_form(db_url,
         "/redcap/api/", data={"token": world.tokens["dm"], "content": "metadata", "format": "csv"}
     )
     assert response.status_code == 200
-    downloaded = without_record_id(response.text)
+    downloaded = without_added_fields(response.text)
     assert meaning(parse(downloaded)) == meaning(parse(SHIPPED.read_bytes()))
     world.instance.engine.dispose()
