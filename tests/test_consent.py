@@ -1,7 +1,7 @@
 """Recording answers: a consent enrols once, a decline keeps no identifiers, and an NHS
 number already in the cohort names the participant who holds it."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session, func, select
@@ -158,3 +158,102 @@ def test_age_band_counts_birthdays(born, on, band):
 def test_age_outside_the_cohort_range_is_refused(born):
     with pytest.raises(CohortError, match="outside the cohort"):
         consent.age_band(born, date(2026, 1, 1))
+
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (datetime(2015, 9, 30, tzinfo=UTC), datetime(2015, 9, 30, tzinfo=UTC)),
+        (datetime(2015, 9, 30, 10, 15), datetime(2015, 9, 30, 10, 15, tzinfo=UTC)),  # no zone: UTC
+        (
+            datetime(2015, 9, 30, 10, 15, tzinfo=timezone(timedelta(hours=1))),
+            datetime(2015, 9, 30, 9, 15, tzinfo=UTC),
+        ),
+        (NOW, NOW),
+        (consent.EARLIEST_TAKEN, consent.EARLIEST_TAKEN),
+    ],
+)
+def test_an_earlier_answer_keeps_its_moment_in_utc(given, kept):
+    at = consent.check_taken_at(given, now=NOW)
+    assert at == kept and at.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        (NOW + timedelta(seconds=1), "later than now"),
+        (datetime(2030, 1, 1, tzinfo=UTC), "later than now"),
+        (consent.EARLIEST_TAKEN - timedelta(seconds=1), "before 2007"),
+        (datetime(1994, 3, 2, tzinfo=UTC), "before 2007"),  # a birth date in the wrong column
+    ],
+)
+def test_an_answer_dated_in_the_future_or_before_any_cohort_is_refused(given, words):
+    with pytest.raises(CohortError, match=words) as refused:
+        consent.check_taken_at(given, now=NOW)
+    assert refused.value.field == consent.TAKEN_FIELD
+
+
+def test_a_backdated_consent_and_decline_keep_her_date_and_audit_both_times(world):
+    engine, keys, site, midwife = world
+    taken = datetime(2019, 6, 3, 11, 0, tzinfo=UTC)
+    before = datetime.now(UTC)
+    with session_scope(engine) as s:
+        consent.record_consent(
+            s,
+            keys,
+            site_id=site.id,
+            midwife=midwife,
+            identity=ALICE,
+            items=ALL_ITEMS,
+            conversation=TALK,
+            profile=PROFILE,
+            taken_at=taken,
+        )
+        consent.record_decline(
+            s, site_id=site.id, midwife=midwife, conversation=TALK, profile=PROFILE, taken_at=taken
+        )
+    with Session(engine) as s:
+        for model in (Consent, Decline):
+            assert s.exec(select(model)).one().recorded_at.astimezone(UTC) == taken
+        for action in ("consent.record", "consent.decline"):
+            event = s.exec(select(AuditEvent).where(AuditEvent.action == action)).one()
+            assert event.detail["taken_at"] == taken.isoformat()
+            assert event.at.astimezone(UTC) >= before  # the event itself: when it was imported
+
+
+def test_a_backdated_consent_with_a_bad_date_writes_nothing(world):
+    engine, keys, site, midwife = world
+    with pytest.raises(CohortError, match="later than now"), session_scope(engine) as s:
+        consent.record_consent(
+            s,
+            keys,
+            site_id=site.id,
+            midwife=midwife,
+            identity=ALICE,
+            items=ALL_ITEMS,
+            conversation=TALK,
+            profile=PROFILE,
+            taken_at=datetime.now(UTC) + timedelta(days=2),
+        )
+    assert _count(engine, Participant) == 0 and _count(engine, AuditEvent) == 0
+
+
+def test_a_consent_recorded_now_names_no_other_moment(world):
+    engine, keys, site, midwife = world
+    with session_scope(engine) as s:
+        consent.record_consent(
+            s,
+            keys,
+            site_id=site.id,
+            midwife=midwife,
+            identity=ALICE,
+            items=ALL_ITEMS,
+            conversation=TALK,
+            profile=PROFILE,
+        )
+    with Session(engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "consent.record")).one()
+    assert "taken_at" not in event.detail

@@ -1,18 +1,19 @@
 """The roll-up counts each closed day once and changes no figure: every split read through
 it equals the same split read from the raw rows, for whole months, part-months, a period
 ending today with today's rows, one site or all; a second roll-up adds nothing, and two
-at once write each count once."""
+at once write each count once. Records dated into closed days (a backfill) are counted
+again by ``recount``, and a roll-up never counts alongside a backfill."""
 
 import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from cohort.db import session_scope
 from cohort.governance.approaches import approaches_by
-from cohort.governance.rollup import first_open_day, roll_up
+from cohort.governance.rollup import first_open_day, hold, recount, roll_up
 from cohort.models import ApproachCount
 from tests.governance.seed import at, consents, declines, period, updates
 
@@ -127,3 +128,56 @@ def test_two_roll_ups_at_once_write_each_count_once(spread):
 def test_a_day_closes_a_few_minutes_after_midnight(now, closed):
     assert first_open_day(now) == closed
     assert first_open_day(now + timedelta(hours=12)) == now.date()
+
+
+def raw_figures(engine, filters) -> dict[str, dict]:
+    """The figures read from the raw rows alone (the roll-up emptied first)."""
+    with session_scope(engine) as s:
+        s.execute(delete(ApproachCount))
+    return figures(engine, filters)
+
+
+def test_recounting_the_closed_days_backdated_records_joined_gives_the_raw_figures(spread):
+    net = spread
+    with session_scope(net.engine) as s:
+        roll_up(s)
+    consents(net.engine, 3, site=net.a, by=net.beth, when=at(3, 20), language="sk")
+    declines(net.engine, 2, site=net.b, by=net.cara, when=at(4, 14, 8), age_band="40_50")
+    with session_scope(net.engine) as s:
+        assert recount(s, net.a.id, [date(2026, 3, 20)]) > 0
+        assert recount(s, net.b.id, [date(2026, 4, 14)]) > 0
+    rolled = [figures(net.engine, f) for f in periods(net)]
+    march = rolled[0]["month"]["2026-03"]
+    assert (march.consented, march.declined) == (20 + 7 + 3, 6)
+    assert rolled[0]["language"]["sk"].consented == 3
+    assert [raw_figures(net.engine, f) for f in periods(net)] == rolled
+
+
+def test_a_backdated_day_not_rolled_up_yet_waits_for_the_next_roll_up(spread):
+    net = spread
+    with session_scope(net.engine) as s:
+        roll_up(s, now=datetime(2026, 5, 1, 0, 5, tzinfo=UTC))  # 30 April still open
+    consents(net.engine, 2, site=net.b, by=net.cara, when=at(4, 30, 12))
+    with session_scope(net.engine) as s:
+        assert recount(s, net.b.id, [date(2026, 4, 30)]) == 0
+        roll_up(s)
+    rolled = figures(net.engine, periods(net)[0])
+    assert rolled["month"]["2026-04"].consented == 9 + 2
+    assert raw_figures(net.engine, periods(net)[0]) == rolled
+
+
+def test_a_roll_up_leaves_the_days_while_a_backfill_holds_them(spread):
+    """On PostgreSQL (on SQLite every transaction takes the write lock first, so the two
+    never overlap): the roll-up does not wait, and the next one counts every record."""
+    net = spread
+    if net.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every transaction")
+    raw = figures(net.engine, periods(net)[0])
+    with session_scope(net.engine) as backfill:
+        hold(backfill)
+        with session_scope(net.engine) as dashboard:
+            assert roll_up(dashboard) == 0
+    assert rolled_rows(net.engine) == 0
+    with session_scope(net.engine) as s:
+        assert roll_up(s) > 0
+    assert figures(net.engine, periods(net)[0]) == raw

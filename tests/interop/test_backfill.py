@@ -1,18 +1,25 @@
 """The consent backfill on SQLite and PostgreSQL: each row through the capture path, a
 stable token per woman, rows refused without a trace of their values, the import audited
-with every row not recorded."""
+with every row not recorded; a record keeps the moment she answered, and the dashboard's
+closed days count it."""
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, select
 
+from cohort import synth
 from cohort.db import session_scope
 from cohort.errors import CohortError
+from cohort.governance.approaches import approaches_by
+from cohort.governance.filters import Filters
+from cohort.governance.rollup import roll_up
 from cohort.interop import backfill
 from cohort.interop.redcap_metadata import load
-from cohort.models import AuditEvent, Participant
+from cohort.models import AuditEvent, Consent, Decline, Participant
 from tests.consent_world import CONSENT, DECLINE, NHS_NUMBER, OTHER_NHS_NUMBER, count_rows
+from tests.interop.redcap_world import consent_answers
 
 ITEMS = ["link_mother_health", "link_baby_health", "link_council", "contact"]
 
@@ -123,8 +130,93 @@ def test_her_age_is_checked_on_the_day_she_consented(world):
     assert then.status == backfill.ACCEPTED
 
 
-@pytest.mark.parametrize("day", ["2015-02-30", "30/09/2015", "2999-01-01"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2015-02-30",
+        "30/09/2015",
+        "2015-9-30",
+        "2015-09-30T10:00",
+        "2015-09-30 25:00",
+        "2999-01-01",  # later than now
+        "2006-12-31",  # before any cohort of this kind
+        "1995-04-02",  # her date of birth in the wrong column
+    ],
+)
 def test_an_impossible_consent_date_is_rejected(world, day):
     (result,) = run(world, [{**row(CONSENT), "consent_date": day}]).results
     assert result.status == backfill.REJECTED and result.reason.startswith("consent_date")
     assert day not in result.reason
+    assert count_rows(world.engine, Participant) == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("2019-06-03", datetime(2019, 6, 3, tzinfo=UTC)),
+        ("2019-06-03 14:05", datetime(2019, 6, 3, 14, 5, tzinfo=UTC)),
+        ("2019-06-03 14:05:09", datetime(2019, 6, 3, 14, 5, 9, tzinfo=UTC)),
+    ],
+)
+def test_the_record_keeps_the_moment_she_answered_and_the_audit_both_times(world, given, kept):
+    started = datetime.now(UTC)
+    run(
+        world,
+        [{**row(CONSENT), "consent_date": given}, {**row(DECLINE, "OLD-1"), "consent_date": given}],
+    )
+    with Session(world.engine) as s:
+        assert s.exec(select(Consent)).one().recorded_at.astimezone(UTC) == kept
+        assert s.exec(select(Decline)).one().recorded_at.astimezone(UTC) == kept
+        recorded = s.exec(
+            select(AuditEvent).where(AuditEvent.action.in_(["consent.record", "consent.decline"]))
+        ).all()
+    assert [event.detail["taken_at"] for event in recorded] == [kept.isoformat()] * 2
+    assert all(event.at.astimezone(UTC) >= started for event in recorded)
+
+
+def test_a_row_without_a_consent_date_is_dated_at_the_import(world):
+    started = datetime.now(UTC)
+    (result,) = run(world, [{**row(CONSENT), "consent_date": ""}]).results
+    assert result.status == backfill.ACCEPTED and result.taken_at is None
+    with Session(world.engine) as s:
+        assert s.exec(select(Consent)).one().recorded_at.astimezone(UTC) >= started
+
+
+def women(n: int, seed: int, day: str) -> list[dict[str, str]]:
+    return [
+        {**row(consent_answers(mother)), "consent_date": day}
+        for mother in synth.mothers(seed=seed, n=n)
+    ]
+
+
+def march_2026(world) -> dict:
+    march = Filters(date(2026, 3, 1), date(2026, 3, 31), world.site)
+    with Session(world.engine) as s:  # fresh: nothing cached from an earlier read
+        return {
+            dimension: approaches_by(s, march, dimension)
+            for dimension in ("overall", "month", "language", "age_band")
+        }
+
+
+def test_a_consent_backfilled_into_a_closed_month_is_counted_on_the_dashboard(world):
+    first = [
+        *women(3, seed=11, day="2026-03-04"),
+        {**row(DECLINE, "OLD-2"), "consent_date": "2026-03-09 10:30"},
+    ]
+    assert run(world, first).count(backfill.ACCEPTED) == 4
+    with session_scope(world.engine) as s:
+        assert roll_up(s) > 0  # March is closed and rolled up
+    late = [
+        *women(2, seed=12, day="2026-03-04"),
+        {**row(DECLINE, "OLD-3"), "consent_date": "2026-03-27"},
+    ]
+    assert run(world, late).count(backfill.ACCEPTED) == 3
+    figures = march_2026(world)
+    overall = figures["overall"]["all"]
+    assert (overall.consented, overall.declined) == (5, 2)
+    assert (figures["month"]["2026-03"].consented, figures["month"]["2026-03"].declined) == (5, 2)
+    assert sum(a.consented for a in figures["language"].values()) == 5
+    assert sum(a.declined for a in figures["age_band"].values()) == 2
+    with session_scope(world.engine) as s:
+        roll_up(s)  # the day after the last rolled one (27 March) is rolled now
+    assert march_2026(world) == figures
