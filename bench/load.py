@@ -83,6 +83,7 @@ class Sent:
 class Load:
     sent: list[Sent] = field(default_factory=list)
     wall_s: float = 0.0
+    stopping: bool = False  # set from another thread: each midwife stops after her request
 
     def acknowledged(self, *kinds: str) -> list[Sent]:
         return [s for s in self.sent if s.acknowledged and (not kinds or s.kind in kinds)]
@@ -280,7 +281,7 @@ async def drive(
 
     async def shift(day: _Shift, deadline: float) -> None:
         for kind in itertools.islice(itertools.cycle(work), share):
-            if time.perf_counter() > deadline:
+            if load.stopping or time.perf_counter() > deadline:
                 return
             load.sent.append(await getattr(day, kind)(next(people)))
 
