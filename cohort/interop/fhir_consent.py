@@ -99,8 +99,12 @@ def resource_id(study_id: str, version: str) -> str:
     return f"{study_id}.{version.replace('_', '-')}"
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _aware(at: datetime) -> str:
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    return _utc(at).isoformat()
 
 
 def statements(session: Session, participant: Participant) -> list[Statement]:
@@ -167,7 +171,9 @@ def _common(systems: Systems, site: Site, at: str, form: str, version: str) -> d
 def consent_resource(systems: Systems, statement: Statement, nhs_number: str | None) -> dict:
     """The statement as a Consent; ``nhs_number`` only for roles that may see it."""
     row = statement.consent
-    at = _aware(row.recorded_at)
+    at = _aware(row.recorded_at)  # when she gave it (a backfilled consent keeps its date)
+    # The resource is new when she enrolled here, later than her consent if backfilled.
+    changed = _aware(max(_utc(row.recorded_at), _utc(statement.participant.created_at)))
     active = statement.current and any(statement.allowed.values())
     patient = (
         {"system": NHS_NUMBER_SYSTEM, "value": nhs_number}
@@ -177,7 +183,7 @@ def consent_resource(systems: Systems, statement: Statement, nhs_number: str | N
     return {
         **_common(systems, statement.site, at, row.form_name, row.form_version),
         "id": statement.resource_id,
-        "meta": {"lastUpdated": at},
+        "meta": {"lastUpdated": changed},
         "status": "active" if active else "inactive",
         "patient": {"identifier": patient},
         "provision": _provision(systems, statement.allowed, at, decided=True),

@@ -63,6 +63,18 @@ def consent_answers(mother: synth.SynthMother, items: list[str] | None = None) -
     }
 
 
+ITEMS = ["link_mother_health", "link_baby_health", "link_council", "contact"]
+
+
+def flat_row(answers: dict, record_id: str = "") -> dict[str, str]:
+    """Answers as a REDCap flat record: a checkbox as one column per option."""
+    flat = {k: v for k, v in answers.items() if k != "consent_items"}
+    ticked = answers.get("consent_items", [])
+    if "consent_items" in answers:
+        flat |= {f"consent_items___{i}": "1" if i in ticked else "0" for i in ITEMS}
+    return {"study_id": record_id, **flat}
+
+
 def enrol(instance: Instance, user: User, mothers: list[synth.SynthMother]) -> list[str]:
     with session_scope(instance.engine) as db:
         spec = registry.current(db, capture.FORM)

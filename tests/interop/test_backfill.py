@@ -20,16 +20,7 @@ from cohort.interop.redcap_metadata import load
 from cohort.models import AuditEvent, Consent, Decline, Participant
 from tests.consent_world import CONSENT, DECLINE, NHS_NUMBER, OTHER_NHS_NUMBER, count_rows
 from tests.interop.redcap_world import consent_answers
-
-ITEMS = ["link_mother_health", "link_baby_health", "link_council", "contact"]
-
-
-def row(answers: dict, record_id: str = "") -> dict[str, str]:
-    flat = {k: v for k, v in answers.items() if k != "consent_items"}
-    ticked = answers.get("consent_items", [])
-    if "consent_items" in answers:
-        flat |= {f"consent_items___{i}": "1" if i in ticked else "0" for i in ITEMS}
-    return {"study_id": record_id, **flat}
+from tests.interop.redcap_world import flat_row as row
 
 
 def run(world, rows, user=None):

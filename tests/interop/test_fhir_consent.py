@@ -2,14 +2,19 @@
 with fhir.resources' R4B model: one per instrument version she consented under, the
 newest active and the older superseded; the patient's identifier as the reader may see."""
 
+from datetime import UTC, datetime
+
 from fhir.resources.R4B.consent import Consent
 
 from cohort import capture
 from cohort.config import Settings
 from cohort.db import session_scope
+from cohort.interop import backfill
 from cohort.interop.fhir_consent import NHS_NUMBER_SYSTEM, Reader, Systems
+from cohort.interop.redcap_metadata import load
 from forms import registry
-from tests.consent_world import NHS_NUMBER
+from tests.consent_world import CONSENT, NHS_NUMBER
+from tests.interop.redcap_world import flat_row
 
 SYSTEMS = Systems.of(Settings(fhir_system_base="https://cohort.example.org/fhir"))
 
@@ -56,3 +61,22 @@ def test_the_patient_is_named_as_the_reader_may_see(world, enrolled):
     }
     assert NHS_NUMBER not in str(for_governance)
     Consent.model_validate(for_governance)
+
+
+def test_a_backfilled_consent_is_dated_when_she_gave_it_and_updated_at_the_import(world):
+    imported = datetime.now(UTC)
+    with session_scope(world.engine) as s:
+        report = backfill.import_rows(
+            s,
+            world.keys,
+            load(s),
+            [{**flat_row(CONSENT), "consent_date": "2019-06-03 14:05"}],
+            user=world.midwife,
+            site_code=world.site.code,
+            source="test",
+        )
+    (resource,) = read_all(world, world.midwife, report.accepted[0].study_id)
+    consent = Consent.model_validate(resource)
+    assert consent.dateTime == datetime(2019, 6, 3, 14, 5, tzinfo=UTC)
+    assert consent.provision.period.start == consent.dateTime
+    assert consent.meta.lastUpdated >= imported
