@@ -281,3 +281,21 @@ def test_import_options_redcap_offers_but_the_cohort_does_not_are_refused(live):
     for option, value in [("dateFormat", "DMY"), ("overwriteBehavior", "replace"), ("type", "eav")]:
         refused = post(live, content="record", format="json", data=data, **{option: value})
         assert refused.status_code == 400 and option in refused.json()["error"]
+
+
+def test_a_backfilled_consent_keeps_its_date_and_is_new_to_a_date_range(live):
+    proj = project(live)
+    metadata = proj.export_metadata()
+    assert [row["field_name"] for row in metadata[:2]] == ["study_id", "consent_date"]
+    assert metadata[1]["text_validation_type_or_show_slider_number"] == "date_ymd"
+    rows = [{**row, "consent_date": "2019-06-03 14:05"} for row in _new_women(1, seed=808)]
+    before = datetime.now(UTC) - timedelta(minutes=5)
+    ids = proj.import_records(rows, return_content="ids")
+    (record,) = proj.export_records(records=ids, fields=["study_id", "consent_date"])
+    assert record == {"study_id": ids[0], "consent_date": "2019-06-03"}
+    recent = proj.export_records(fields=["study_id"], date_begin=before)
+    assert ids[0] in {r["study_id"] for r in recent}
+    wrong = [{**row, "consent_date": "03/06/2019"} for row in _new_women(1, seed=809)]
+    with pytest.raises(RedcapError) as refused:
+        proj.import_records(wrong)
+    assert "consent_date" in str(refused.value) and "03/06/2019" not in str(refused.value)
