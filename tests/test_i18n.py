@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from cohort import i18n
+from cohort.errors import Conflict
 
 DIRECTIONS = [
     ("en", "ltr"),
@@ -58,3 +59,12 @@ def test_a_message_is_translated_where_shown_values_and_all():
 
 def test_a_message_without_values_is_left_as_written_even_with_a_percent_sign():
     assert str(i18n.Message("100% of sites")) == "100% of sites"
+
+
+def test_a_refusal_is_english_as_raised_and_its_message_for_pages():
+    error = i18n.refusal(
+        Conflict, "the username %(username)s is taken", field="username", username="mia"
+    )
+    assert isinstance(error, Conflict) and error.field == "username"
+    assert error.message == "the username mia is taken"
+    assert error.text == i18n.Message("the username %(username)s is taken", {"username": "mia"})

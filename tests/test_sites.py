@@ -6,6 +6,7 @@ from sqlmodel import select
 from cohort import sites
 from cohort.db import session_scope
 from cohort.errors import CohortError, Conflict, NotFound
+from cohort.i18n import Message
 from cohort.models import AuditEvent
 
 
@@ -54,3 +55,19 @@ def test_duplicate_code_is_a_conflict(db):
 def test_unknown_code_is_not_found(db):
     with pytest.raises(NotFound, match="NOPE"):
         sites.get_site(db, "NOPE")
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "refusal"),
+    [
+        ("rae", "Again", Message(sites.CODE_TAKEN, {"code": "RAE"})),
+        ("AIRE", "x" * 201, Message(sites.NAME_TOO_LONG, {"max": 200})),
+    ],
+)
+def test_a_refusal_keeps_its_values_apart_from_its_text(db, code, name, refusal):
+    """So a page translates the one message and puts the values in: the code as typed."""
+    sites.add_site(db, "RAE", "Bradford", actor="ada")
+    with pytest.raises(CohortError) as exc:
+        sites.add_site(db, code, name, actor="ada")
+    assert exc.value.text == refusal
+    assert exc.value.message == str(refusal)  # the CLI and the API: English

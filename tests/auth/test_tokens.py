@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from cohort.auth import tokens, users
 from cohort.errors import CohortError, NotFound
+from cohort.i18n import Message
 from cohort.models import ApiToken, AuditEvent
 
 
@@ -57,3 +58,10 @@ def test_label_is_required(db, make_user):
     with pytest.raises(CohortError) as exc:
         tokens.issue_token(db, make_user("ada"), "  ", actor="ada")
     assert exc.value.field == "label"
+
+
+def test_an_unknown_token_number_is_refused_with_the_number_kept_apart(db, make_user):
+    with pytest.raises(NotFound) as exc:
+        tokens.revoke_token(db, make_user("ada"), 4321, actor="ada")
+    assert exc.value.text == Message(tokens.NO_SUCH_TOKEN, {"number": 4321})
+    assert exc.value.message == "you have no working API token number 4321"

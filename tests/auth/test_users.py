@@ -12,7 +12,8 @@ from cohort import sites
 from cohort.auth import passwords, users
 from cohort.db import session_scope
 from cohort.errors import CohortError, Conflict, NotFound
-from cohort.models import AuditEvent, Project, User, utcnow
+from cohort.i18n import Message
+from cohort.models import ROLES, AuditEvent, Project, User, utcnow
 from tests.auth.conftest import PASSWORD
 
 
@@ -182,3 +183,25 @@ def test_disable_refuses_to_lock_everyone_out(db, make_user, target, actor, word
 def test_disable_unknown_user_is_not_found(db):
     with pytest.raises(NotFound):
         users.disable_user(db, "ghost", actor="cli")
+
+
+@pytest.mark.parametrize(
+    ("changes", "refusal"),
+    [
+        ({"username": "taken"}, Message(users.USERNAME_TAKEN, {"username": "taken"})),
+        (
+            {"role": "surgeon"},
+            Message(users.UNKNOWN_ROLE, {"role": "'surgeon'", "roles": ", ".join(ROLES)}),
+        ),
+        ({"site_code": "RAE"}, Message(users.NO_SITE_WANTED, {"role": "data_manager"})),
+    ],
+)
+def test_a_refusal_keeps_its_values_apart_from_its_text(db, make_user, changes, refusal):
+    """So a page translates the one message and puts the values in, as typed."""
+    sites.add_site(db, "RAE", "Bradford Royal Infirmary", "test")
+    make_user("taken", "admin")
+    args = {"username": "newbie", "role": "data_manager", **changes}
+    with pytest.raises(CohortError) as exc:
+        make_user(args.pop("username"), args.pop("role"), **args)
+    assert exc.value.text == refusal
+    assert exc.value.message == str(refusal)  # the CLI and the API: English
