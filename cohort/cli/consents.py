@@ -3,8 +3,10 @@ REDCap's flat record shape (an EPR extract, a spreadsheet, a REDCap export), tak
 row through the consent capture path (``cohort.interop.backfill``).
 
 Rows that pass are recorded; each other row is reported with its reason, which names
-fields and rules, never a value. Exit code 0 when no row was rejected, 1 when some were
-(the rest are recorded), 2 when the file as a whole is refused (nothing recorded).
+fields and rules, never a value. A ``consent_date`` column dates each record when she
+answered (a REDCap date or date-time); without it, a record is dated at the import.
+Exit code 0 when no row was rejected, 1 when some were (the rest are recorded), 2 when the
+file as a whole is refused (nothing recorded).
 """
 
 from pathlib import Path
@@ -34,7 +36,9 @@ def _read(path: Path) -> str:
 
 @consents_app.command("import")
 def import_command(
-    file: Path = typer.Argument(help="CSV of consents, one row per woman, REDCap's columns."),
+    file: Path = typer.Argument(
+        help="CSV of consents, one row per woman, REDCap's columns; consent_date dates each."
+    ),
     site: str = typer.Option(..., help="The site the consents were taken at (its code)."),
     form_version: str = typer.Option(..., help="The consent form version they followed."),
     by: str = typer.Option(..., help="The midwife of that site they are recorded under."),

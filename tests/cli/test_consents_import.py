@@ -155,3 +155,30 @@ def test_the_site_version_and_midwife_are_checked(backfill, tmp_path, options, p
     code, _, err = run(str(tmp_path / "old.csv"), *options)
     assert code == 2 and problem in err
     assert count(Participant) == 1
+
+
+def test_a_consent_date_column_dates_each_record(backfill, tmp_path):
+    run, _, rows, world = backfill
+    dated = [
+        {**rows[0], "consent_date": "2024-11-05"},  # row 2
+        {**DECLINED, "consent_date": "2024-11-06 09:40"},  # row 3
+        {**rows[7], "family_name": "Smith", "consent_date": "2099-01-01"},  # row 4: future
+    ]
+    out_file = io.StringIO()
+    writer = csv.DictWriter(out_file, fieldnames=[*COLUMNS, "consent_date"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(dated)
+    (tmp_path / "dated.csv").write_text(out_file.getvalue(), encoding="utf-8")
+    code, out, err = run(
+        str(tmp_path / "dated.csv"), "--site", SITE, "--form-version", "1.0", "--by", "mw"
+    )
+    assert code == 1, err
+    assert out.splitlines()[0].startswith("row 4: rejected: consent_date:")
+    assert "2099" not in out
+    with Session(world.instance.engine) as s:
+        days = {
+            row.recorded_at.date().isoformat()
+            for model in (Consent, Decline)
+            for row in s.exec(select(model))
+        }
+    assert {"2024-11-05", "2024-11-06"} <= days
