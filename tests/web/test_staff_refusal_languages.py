@@ -13,7 +13,7 @@ from cohort.db import session_scope
 from cohort.web import ui_language
 from cohort.web.pages import SERVICE_NAME, sentence
 from tests.catalogs import compiled, served_from  # noqa: F401 (fixtures)
-from tests.web.conftest import ensure_site, sign_in
+from tests.web.conftest import csrf_of, ensure_site, sign_in
 
 pytestmark = pytest.mark.usefixtures("served_from")
 
@@ -136,3 +136,16 @@ def test_the_api_docs_page_reads_in_urdu_right_to_left(client):
         "ur", "%(title)s \N{EN DASH} API documentation", title=i18n.gettext("ur")(SERVICE_NAME)
     )
     assert f"<title>{title}</title>" in page
+
+
+def test_a_refused_sign_in_reads_in_urdu_with_the_minutes_to_wait(client, instance):
+    in_language(client, "ur")
+    csrf = csrf_of(client.get("/login").text)
+    refused = client.post(
+        "/login", data={"username": "nobody", "password": "wrong", "csrf_token": csrf}
+    )
+    assert refused.status_code == 401
+    expected = users.LoginFailed(instance.settings).text
+    assert field_error(refused.text, "username") == translated(
+        "ur", expected.template, **expected.params
+    )
