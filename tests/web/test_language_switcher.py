@@ -82,3 +82,14 @@ def test_a_signed_in_user_switches_from_any_page(client, make_user):
     switched = switch(client, "pl", csrf, "/admin/sites")
     assert switched.headers["location"] == "/admin/sites"
     assert '<html lang="pl" dir="ltr">' in re.sub(r"\s+", " ", client.get("/admin/sites").text)
+
+
+def test_a_page_shown_after_a_form_comes_back_to_a_page_not_to_the_form(client, make_user):
+    make_user("ada")
+    csrf = sign_in(client, "ada")
+    refused = client.post("/admin/users/ada/disable", data={"csrf_token": csrf})
+    assert 'name="next" value="/admin/users/ada/disable"' in switcher(refused.text)
+    switched = switch(client, "pl", csrf, "/admin/users/ada/disable")
+    assert switched.headers["location"] == "/"  # only a form posts to that address
+    kept = switch(client, "pl", csrf, "/admin/users?sort=name")
+    assert kept.headers["location"] == "/admin/users?sort=name"
