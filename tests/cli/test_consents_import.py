@@ -6,6 +6,7 @@ such; a file refused whole changes nothing; importing again adds nothing."""
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlmodel import Session, func, select
@@ -159,8 +160,9 @@ def test_the_site_version_and_midwife_are_checked(backfill, tmp_path, options, p
 
 def test_a_consent_date_column_dates_each_record(backfill, tmp_path):
     run, _, rows, world = backfill
+    (woman,) = synth.mothers(seed=5, n=1, today=date(2024, 11, 5))  # her age on the day
     dated = [
-        {**rows[0], "consent_date": "2024-11-05"},  # row 2
+        {**flat(consent_answers(woman), "OLD-8"), "consent_date": "2024-11-05"},  # row 2
         {**DECLINED, "consent_date": "2024-11-06 09:40"},  # row 3
         {**rows[7], "family_name": "Smith", "consent_date": "2099-01-01"},  # row 4: future
     ]

@@ -176,7 +176,7 @@ def test_a_row_without_a_consent_date_is_dated_at_the_import(world):
 def women(n: int, seed: int, day: str) -> list[dict[str, str]]:
     return [
         {**row(consent_answers(mother)), "consent_date": day}
-        for mother in synth.mothers(seed=seed, n=n)
+        for mother in synth.mothers(seed=seed, n=n, today=date.fromisoformat(day))
     ]
 
 

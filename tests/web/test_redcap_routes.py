@@ -4,7 +4,7 @@ scoping by the token owner's role and site, and REDCap's error shapes."""
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pandas as pd
@@ -171,15 +171,17 @@ def test_errors_take_redcaps_shape_in_each_format(live):
     assert httpx.post(url, data={"token": "0" * 32, "content": "version"}).status_code == 403
 
 
-def _new_women(n: int, seed: int) -> list[dict]:
+def _new_women(n: int, seed: int, on: str = "") -> list[dict]:
+    """Rows of women new to the cohort; ``on``: the consent_date, her age right on it."""
     rows = []
-    for mother in synth.mothers(seed=seed, n=n):
+    today = date.fromisoformat(on[:10]) if on else None
+    for mother in synth.mothers(seed=seed, n=n, today=today):
         answers = consent_answers(mother)
         ticked = answers.pop("consent_items")
         answers |= {
             column: "1" if column.split("___")[1] in ticked else "0" for column in CHECKBOXES
         }
-        rows.append({"study_id": "", **answers})
+        rows.append({"study_id": "", **answers, **({"consent_date": on} if on else {})})
     return rows
 
 
@@ -288,7 +290,7 @@ def test_a_backfilled_consent_keeps_its_date_and_is_new_to_a_date_range(live):
     metadata = proj.export_metadata()
     assert [row["field_name"] for row in metadata[:2]] == ["study_id", "consent_date"]
     assert metadata[1]["text_validation_type_or_show_slider_number"] == "date_ymd"
-    rows = [{**row, "consent_date": "2019-06-03 14:05"} for row in _new_women(1, seed=808)]
+    rows = _new_women(1, seed=808, on="2019-06-03 14:05")
     before = datetime.now(UTC) - timedelta(minutes=5)
     ids = proj.import_records(rows, return_content="ids")
     (record,) = proj.export_records(records=ids, fields=["study_id", "consent_date"])
@@ -299,3 +301,18 @@ def test_a_backfilled_consent_keeps_its_date_and_is_new_to_a_date_range(live):
     with pytest.raises(RedcapError) as refused:
         proj.import_records(wrong)
     assert "consent_date" in str(refused.value) and "03/06/2019" not in str(refused.value)
+
+
+def test_the_forms_filter_and_filter_logic_on_the_consent_date(live):
+    _, world = live
+    proj = project(live)
+    rows = _new_women(1, seed=909, on="2025-02-14")
+    ids = proj.import_records(rows, return_content="ids")
+    same_day = proj.export_records(
+        fields=["study_id"], filter_logic="[consent_date] = '2025-02-14'"
+    )
+    assert [r["study_id"] for r in same_day] == ids
+    (whole,) = proj.export_records(records=world.study_ids[SITE][:1], forms=["babi_consent"])
+    assert list(whole)[:2] == ["study_id", "consent_date"] and "nhs_number" in whole
+    wrong = post(live, content="record", format="json", forms="no_such_form")
+    assert wrong.status_code == 400 and "no_such_form" in wrong.json()["error"]
