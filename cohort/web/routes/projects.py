@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from cohort import i18n
 from cohort.errors import CohortError, Forbidden
 from cohort.models import Project, User
 from cohort.research import extracts, projects
 from cohort.research.catalogue import datasets
+from cohort.web import ui_language
 from cohort.web.deps import DbSession, requires
 from cohort.web.pages import render
 from forms.i18n import N_
@@ -20,12 +22,14 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["research"])
 
 TITLE = N_("Research projects")
+EDIT_TITLE = N_("Change the approval")
 ProjectAdmin = Annotated[User, Depends(requires(*projects.ADMIN_ROLES))]
 ProjectViewer = Annotated[User, Depends(requires(*projects.ADMIN_ROLES, "researcher"))]
 DONE = {
     "registered": N_("The project was registered."),
     "added": N_("The researcher was added to the project."),
     "removed": N_("The researcher was removed: her access has ended."),
+    "edited": N_("The approval was changed."),
 }
 
 
@@ -52,6 +56,19 @@ class ProjectIn(BaseModel):
     variables: list[str]
     date_granularity: str = "month"
     row_level: bool = False
+
+
+class ProjectChange(BaseModel):
+    """Only the fields given change; ``variables`` replaces the whole approval."""
+
+    approved_until: date | None = None
+    variables: list[str] | None = None
+    date_granularity: str | None = None
+    row_level: bool | None = None
+
+    def change(self) -> projects.Change:
+        variables = None if self.variables is None else tuple(self.variables)
+        return projects.Change(**{**self.model_dump(), "variables": variables})
 
 
 def project_out(project: Project) -> ProjectOut:
@@ -139,12 +156,43 @@ async def register_form(request: Request, user: ProjectAdmin, db: DbSession) -> 
     return RedirectResponse(f"/projects/{project.code}?done=registered", status_code=303)
 
 
-@router.get("/projects/{code}")
-def project_page(request: Request, user: ProjectViewer, db: DbSession, code: str, done: str = ""):
-    project = viewable(db, user, code)
+def _extract_items(project: Project, chosen: list[str] | None) -> list[tuple]:
+    """The extract form's checkboxes: each approved dataset's variables, all ticked
+    unless the researcher chose otherwise."""
+    known = datasets()
+    return [
+        (
+            known[name],
+            [
+                {
+                    "value": f"{name}.{v}",
+                    "text": v,
+                    "checked": chosen is None or f"{name}.{v}" in chosen,
+                }
+                for v in names
+            ],
+        )
+        for name, names in project.variables.items()
+        if name in known
+    ]
+
+
+def render_project(
+    request: Request,
+    db,
+    user: User,
+    project: Project,
+    *,
+    status_code: int = 200,
+    done: str = "",
+    error: CohortError | None = None,
+    chosen: list[str] | None = None,
+) -> Response:
+    """The project's page, with the extract form as the researcher left it."""
     return render(
         request,
         "project.html",
+        status_code=status_code,
         title=project.title,
         project=project,
         approved_today=projects.approval_open(project),
@@ -152,8 +200,61 @@ def project_page(request: Request, user: ProjectViewer, db: DbSession, code: str
         researchers=projects.researchers(db, project),
         extracts=extracts.listed(db, project),
         datasets=datasets(),
+        extract_items=_extract_items(project, chosen),
         done=DONE.get(done) or extracts.DONE.get(done),
+        error=error,
     )
+
+
+@router.get("/projects/{code}")
+def project_page(request: Request, user: ProjectViewer, db: DbSession, code: str, done: str = ""):
+    return render_project(request, db, user, viewable(db, user, code), done=done)
+
+
+def _edit_page(
+    request: Request, project: Project, form: dict, *, status_code: int = 200, **context
+) -> Response:
+    return render(
+        request,
+        "project_edit.html",
+        status_code=status_code,
+        title=i18n.gettext(ui_language.current(request))(EDIT_TITLE),
+        project=project,
+        form=form,
+        variable_items=_variable_items(form["variables"]),
+        **context,
+    )
+
+
+@router.get("/projects/{code}/edit")
+def edit_page(request: Request, user: ProjectAdmin, db: DbSession, code: str):
+    project = projects.get_project(db, code)
+    form = {
+        "approved_until": str(project.approved_until or ""),
+        "variables": [f"{d}.{v}" for d, names in project.variables.items() for v in names],
+        "date_granularity": project.date_granularity,
+        "row_level": "yes" if project.row_level else "",
+    }
+    return _edit_page(request, project, form)
+
+
+@router.post("/projects/{code}/edit")
+async def edit_form(request: Request, user: ProjectAdmin, db: DbSession, code: str) -> Response:
+    project = projects.get_project(db, code)
+    posted = await request.form()
+    form = {k: str(posted.get(k, "")) for k in ("approved_until", "date_granularity", "row_level")}
+    form["variables"] = [str(v) for v in posted.getlist("variables")]
+    try:
+        change = projects.Change(
+            approved_until=_day(form["approved_until"], "approved_until"),
+            variables=tuple(form["variables"]),
+            date_granularity=form["date_granularity"] or project.date_granularity,
+            row_level=form["row_level"] == "yes",
+        )
+        projects.edit(db, project.code, change, actor=user.username)
+    except CohortError as exc:
+        return _edit_page(request, project, form, status_code=exc.status_code, error=exc)
+    return RedirectResponse(f"/projects/{project.code}?done=edited", status_code=303)
 
 
 @router.post("/projects/{code}/researchers")
@@ -181,6 +282,14 @@ def register_project(body: ProjectIn, user: ProjectAdmin, db: DbSession) -> Proj
     """Register an approved project; variables are "dataset.variable" or "dataset"."""
     approval = projects.Approval(**{**body.model_dump(), "variables": tuple(body.variables)})
     return project_out(projects.register(db, approval, actor=user.username))
+
+
+@api.patch("/projects/{code}")
+def edit_project(body: ProjectChange, user: ProjectAdmin, db: DbSession, code: str) -> ProjectOut:
+    """Change a project's end date, approved variables, date granularity or row-level
+    flag; each change is audited before and after. Extracts already made stay as they
+    are."""
+    return project_out(projects.edit(db, code, body.change(), actor=user.username))
 
 
 @api.get("/projects/{code}")

@@ -4,7 +4,8 @@ through ``projects.open_project``, so a removed researcher or an ended approval 
 refused (403) on every one of them, however the URL was reached."""
 
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,11 +13,12 @@ from pydantic import BaseModel
 
 from cohort import i18n
 from cohort.errors import CohortError, Forbidden
-from cohort.models import User
+from cohort.models import Project, User
 from cohort.research import extracts, projects, queries, query_chart, sql_console
 from cohort.web import ui_language
 from cohort.web.deps import DbSession, InstanceDep, requires
 from cohort.web.pages import render
+from cohort.web.routes.projects import render_project
 from forms.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -72,11 +74,29 @@ def _file_response(name: str, body: bytes) -> Response:
 
 
 @router.post("/projects/{code}/extracts")
-def request_extract_form(
-    user: Researcher, db: DbSession, instance: InstanceDep, code: str
+async def request_extract_form(
+    request: Request, user: Researcher, db: DbSession, instance: InstanceDep, code: str
 ) -> Response:
-    extracts.make_extract(db, instance.settings, instance.keys.pseudonym, user, code)
+    chosen = [str(v) for v in (await request.form()).getlist("variables")]
+    try:
+        extracts.make_extract(
+            db, instance.settings, instance.keys.pseudonym, user, code, variables=chosen
+        )
+    except Forbidden:
+        raise
+    except CohortError as exc:
+        project = projects.open_project(db, user, code)
+        return render_project(
+            request, db, user, project, status_code=exc.status_code, error=exc, chosen=chosen
+        )
     return RedirectResponse(f"/projects/{code.upper()}?done=extracted#extracts", status_code=303)
+
+
+@router.post("/extracts/{extract_id}/rerun")
+def rerun_form(user: Researcher, db: DbSession, instance: InstanceDep, extract_id: int):
+    made = extracts.rerun(db, instance.settings, instance.keys.pseudonym, user, extract_id)
+    code = db.get(Project, made.project_id).code
+    return RedirectResponse(f"/projects/{code}?done=extracted#extracts", status_code=303)
 
 
 @router.get("/extracts/{extract_id}/files/{name}")
@@ -101,13 +121,35 @@ def list_extracts(user: Researcher, db: DbSession, code: str) -> list[ExtractOut
     return [extract_out(item) for item in extracts.listed(db, project)]
 
 
+class ExtractIn(BaseModel):
+    variables: list[str] | None = None  # "dataset.variable" or "dataset"; None: all approved
+
+
 @api.post("/projects/{code}/extracts", status_code=201)
 def request_extract(
-    user: Researcher, db: DbSession, instance: InstanceDep, code: str
+    user: Researcher,
+    db: DbSession,
+    instance: InstanceDep,
+    code: str,
+    body: ExtractIn | None = None,
 ) -> ExtractOut:
-    """Make an extract of the project's approved data as of now."""
-    made = extracts.make_extract(db, instance.settings, instance.keys.pseudonym, user, code)
+    """Make an extract of the project's approved data as of now: every approved variable,
+    or those ``variables`` names ("dataset.variable", or "dataset" for all of its)."""
+    chosen = body.variables if body else None
+    made = extracts.make_extract(
+        db, instance.settings, instance.keys.pseudonym, user, code, variables=chosen
+    )
     return extract_out(extracts.Listed(made, code.upper(), 0, 0))
+
+
+@api.post("/extracts/{extract_id}/rerun", status_code=201)
+def rerun_extract(
+    user: Researcher, db: DbSession, instance: InstanceDep, extract_id: int
+) -> ExtractOut:
+    """A new extract from a saved one's definition and snapshot (refused if the
+    project's approval no longer covers it): the same files, unless someone withdrew."""
+    made = extracts.rerun(db, instance.settings, instance.keys.pseudonym, user, extract_id)
+    return extract_out(extracts.Listed(made, db.get(Project, made.project_id).code, 0, 0))
 
 
 @api.get("/extracts/{extract_id}/files/{name}")
@@ -288,4 +330,46 @@ def console_run(
         result=result,
         error=error,
         limits=(sql_console.ROW_LIMIT, sql_console.TIME_LIMIT_S),
+    )
+
+
+class ConsoleIn(BaseModel):
+    sql: str
+
+
+class ConsoleOut(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]  # None where disclosure control suppressed or withheld a value
+    truncated: bool  # more rows than row_limit: only the first row_limit are here
+    aggregate: bool  # disclosure control was applied
+    suppressed: int
+    row_limit: int
+    time_limit_s: float
+
+
+def _cell(value: Any) -> Any:
+    """A console value as JSON carries it: exact decimals as numbers, bytes as hex."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return value
+
+
+@api.post("/projects/{code}/console")
+def run_console(
+    body: ConsoleIn, user: Researcher, db: DbSession, instance: InstanceDep, code: str
+) -> ConsoleOut:
+    """One SELECT over the project's latest extract, as on the console page: other
+    statement types refused (400), at most ``row_limit`` rows, stopped after
+    ``time_limit_s``; aggregate results pass through disclosure control."""
+    result = sql_console.run(db, instance.settings, user, code, body.sql)
+    return ConsoleOut(
+        columns=result.columns,
+        rows=[[_cell(v) for v in row] for row in result.rows],
+        truncated=result.truncated,
+        aggregate=result.aggregate,
+        suppressed=result.suppressed,
+        row_limit=sql_console.ROW_LIMIT,
+        time_limit_s=sql_console.TIME_LIMIT_S,
     )
