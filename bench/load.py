@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,6 +50,7 @@ ACKNOWLEDGED = {
 # One midwife's round of work, repeated: mostly consents, as at a clinic.
 ROUND = ("consent_api", "decline", "withdrawal", "consent_form", "consent_api")
 HEALTH_ROUND = ("health",)
+REFUSAL_CHARS = 600
 PAUSE_AFTER_FAILURE_S = 0.05  # a dead server refuses at once: do not spin
 
 
@@ -73,6 +74,7 @@ class Sent:
     nhs_number: str | None = None
     study_id: str | None = None  # the consent's answer, or whom a withdrawal names
     decline_id: int | None = None
+    refusal: str | None = None  # the start of the body of a 4xx or 5xx answer
 
     @property
     def acknowledged(self) -> bool:
@@ -165,7 +167,7 @@ async def sign_in(client: httpx.AsyncClient, midwife: Midwife) -> str:
     return CSRF.search((await client.get("/")).text).group(1)
 
 
-class _Shift:
+class Shift:
     """One midwife's session: her client, CSRF token, and the women she enrolled."""
 
     def __init__(self, client: httpx.AsyncClient, midwife: Midwife, csrf: str) -> None:
@@ -183,6 +185,8 @@ class _Shift:
             return sent, None
         sent.latency_s = time.perf_counter() - sent.started
         sent.status = response.status_code
+        if response.status_code >= 400:
+            sent.refusal = response.text[:REFUSAL_CHARS]
         return sent, response
 
     def _new(self, kind: str, key: str, **kw) -> Sent:
@@ -263,41 +267,51 @@ class _Shift:
         return sent
 
 
-async def drive(
-    base_url: str,
-    midwives: Sequence[Midwife],
-    *,
-    requests: int,
-    seconds: float,
-    seed: int = 101,
-    work: Sequence[str] = ROUND,
-    load: Load | None = None,
-) -> Load:
-    """Every midwife works through ``work`` in turn until she has sent her share of
-    ``requests`` or ``seconds`` have passed. Pass ``load`` to watch it fill while it runs."""
-    load = load if load is not None else Load()
-    people = women(seed, requests)  # shared: each woman is seen once
-    share = requests // len(midwives)
-
-    async def shift(day: _Shift, deadline: float) -> None:
-        for kind in itertools.islice(itertools.cycle(work), share):
-            if load.stopping or time.perf_counter() > deadline:
-                return
-            load.sent.append(await getattr(day, kind)(next(people)))
-
+@contextlib.asynccontextmanager
+async def signed_in(base_url: str, midwives: Sequence[Midwife]) -> AsyncIterator[list[Shift]]:
+    """Every midwife signed in, one client (cookie jar) each, for one or more loads."""
     async with contextlib.AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=60))
             for _ in midwives
         ]
-        days = [
-            _Shift(client, m, await sign_in(client, m))
+        yield [
+            Shift(client, m, await sign_in(client, m))
             for client, m in zip(clients, midwives, strict=True)
         ]
-        start = time.perf_counter()  # signing in (argon2) is not part of the load
-        await asyncio.gather(*(shift(day, start + seconds) for day in days))
-        load.wall_s = time.perf_counter() - start
+
+
+async def work(
+    shifts: Sequence[Shift],
+    *,
+    requests: int,
+    seconds: float,
+    seed: int = 101,
+    rota: Sequence[str] = ROUND,
+    load: Load | None = None,
+) -> Load:
+    """Every midwife works through ``rota`` in turn until she has sent her share of
+    ``requests`` or ``seconds`` have passed. Pass ``load`` to watch it fill while it runs."""
+    load = load if load is not None else Load()
+    people = women(seed, requests)  # shared: each woman is seen once
+    share = requests // len(shifts)
+
+    async def shift(day: Shift, deadline: float) -> None:
+        for kind in itertools.islice(itertools.cycle(rota), share):
+            if load.stopping or time.perf_counter() > deadline:
+                return
+            load.sent.append(await getattr(day, kind)(next(people)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(shift(day, start + seconds) for day in shifts))
+    load.wall_s = time.perf_counter() - start
     return load
+
+
+async def drive(base_url: str, midwives: Sequence[Midwife], **kw) -> Load:
+    """Sign the midwives in (argon2: not part of the load), then ``work``."""
+    async with signed_in(base_url, midwives) as shifts:
+        return await work(shifts, **kw)
 
 
 def run_load(base_url: str, midwives: Sequence[Midwife], **kw) -> Load:

@@ -46,7 +46,11 @@ def open_instance(settings: Settings) -> Instance:
         tables = inspect(engine).get_table_names()
     except Exception as exc:  # the driver's message says which database and why
         engine.dispose()
-        raise CohortError(f"cannot open the database: {exc.__class__.__name__}") from exc
+        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [""])[0]
+        raise CohortError(
+            f"cannot open the database ({exc.__class__.__name__}: {reason}): check that "
+            "it is reachable, its disk has space and its files are writable"
+        ) from exc
     if "alembic_version" not in tables:
         engine.dispose()
         raise CohortError("the database is not initialised: run 'cohort init' first")

@@ -8,6 +8,7 @@ from html import escape
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
 from cohort import i18n
@@ -39,6 +40,19 @@ SERVER_ERROR_TEXT = N_(
     "Try again later. Nothing you were doing has been saved unless you saw it confirmed."
 )
 GO_HOME = N_("Go to the home page")
+# The database cannot take the request (disk full, read-only, unreachable): a passing
+# state of the deployment, not a fault in what the person did.
+STORAGE_TITLE = N_("Sorry, the service cannot save anything at the moment")
+STORAGE_TEXT = N_(
+    "Nothing was saved. Try again in a few minutes. If this keeps happening, tell your "
+    "service desk that the cohort database is not accepting changes."
+)
+STORAGE_API = (
+    "the database is not accepting changes (full, read-only or unreachable): nothing was "
+    "saved; retry later with the same Idempotency-Key"
+)
+STORAGE_RETRY_AFTER_S = "30"
+READ_ONLY_SQLSTATE = "25006"  # PostgreSQL: a read-only transaction or database
 SERVER_ERROR_PAGE = """<!DOCTYPE html>
 <html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
 <title>{title} - {service}</title></head>
@@ -93,17 +107,44 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return problem(request, 422, message, field)
 
 
-def _server_error_page(request: Request) -> str:
+def _server_error_page(
+    request: Request, title: str = SERVER_ERROR_TITLE, text: str = SERVER_ERROR_TEXT
+) -> str:
     code = ui_language.current(request)
     gettext = i18n.gettext(code)
     return SERVER_ERROR_PAGE.format(
         lang=code,
         dir=i18n.language(code).direction,
-        title=escape(gettext(SERVER_ERROR_TITLE)),
+        title=escape(gettext(title)),
         service=escape(gettext(SERVICE_NAME)),
-        text=escape(gettext(SERVER_ERROR_TEXT)),
+        text=escape(gettext(text)),
         home=escape(gettext(GO_HOME)),
     )
+
+
+def _storage_unavailable(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError) or (
+        getattr(exc.orig, "sqlstate", None) == READ_ONLY_SQLSTATE
+    )
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> Response:
+    """A database that cannot take changes answers 503 with what to do; any other
+    database failure is a server error. The driver's message may quote the statement's
+    values, so only its class is logged."""
+    if not _storage_unavailable(exc):
+        return await _server_error(request, exc)
+    log.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__,
+    )
+    headers = {**security_headers(None, request.url.path), "Retry-After": STORAGE_RETRY_AFTER_S}
+    if _is_api(request):
+        return JSONResponse({"detail": STORAGE_API, "field": None}, 503, headers=headers)
+    page = _server_error_page(request, STORAGE_TITLE, STORAGE_TEXT)
+    return HTMLResponse(page, 503, headers=headers)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -119,4 +160,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CohortError, _cohort_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _server_error)

@@ -1,0 +1,215 @@
+"""Faults of the deployment rather than of the people using it: a full disk, a read-only
+database, a missing key file. The server refuses to start, or refuses the save with a
+clear 503 (nothing saved, no traceback), nothing is corrupted, and it works again once
+the cause is fixed.
+
+The SQLite faults are real: the data directory is a small tmpfs, filled up or remounted
+read-only (the suite runs as root; where mounting is refused they are skipped)."""
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from bench.load import ROUND, Load, Midwife, prepare, run_load, signed_in, work
+from cohort.config import Settings
+from cohort.instance import initialise
+from tests.live_server import free_port, serve
+from tests.reliability.conftest import opened
+from tests.reliability.ledger import (
+    acknowledged_counts,
+    broken_invariants,
+    chain,
+    stored_counts,
+    unaccounted,
+)
+
+DISK = "16m"
+REFUSED = 503
+API_REFUSAL = "the database is not accepting changes"
+PAGE_REFUSAL = "the service cannot save anything at the moment"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs as the data directory (the server's log stays outside it)."""
+    disk = tmp_path / "data"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(filler: Path) -> None:
+    """Write until the file system says it is full."""
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+        except OSError:
+            pass
+
+
+def remount(disk: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
+
+
+def one_round(url: str, team: list[Midwife], seed: int) -> Load:
+    return run_load(url, team, requests=len(ROUND) * len(team), seconds=120, seed=seed)
+
+
+async def _rounds_around(url: str, team: list[Midwife], cause, cure) -> list[Load]:
+    """Signed in while all is well (a sign-in is a write too), then a round before the
+    fault, one during it and one after it is cured."""
+    async with signed_in(url, team) as shifts:
+        rounds = []
+        for seed, then in ((301, cause), (302, cure), (303, None)):
+            rounds.append(
+                await work(shifts, requests=len(ROUND) * len(team), seconds=120, seed=seed)
+            )
+            if then is not None:
+                then()
+    return rounds
+
+
+def assert_refused_clearly(load: Load) -> None:
+    """Every save is acknowledged or refused with the 503 that says why; some refused."""
+    refused = [s for s in load.sent if not s.acknowledged]
+    assert refused, "every save went through on storage that cannot take writes"
+    for s in refused:
+        assert s.status == REFUSED, (s.kind, s.status, s.refusal)
+        assert "Traceback" not in s.refusal
+        assert API_REFUSAL in s.refusal or PAGE_REFUSAL in s.refusal.lower(), s.refusal
+
+
+def assert_intact(settings: Settings, loads: list[Load]) -> None:
+    """Every acknowledged save is there once, refused ones left nothing, no damage."""
+    sent = [s for load in loads for s in load.sent]
+    told = sum((acknowledged_counts(load) for load in loads[1:]), acknowledged_counts(loads[0]))
+    with opened(settings) as inst:
+        assert unaccounted(inst.engine, inst.keys, sent) == []
+        assert stored_counts(inst.engine) == told
+        assert broken_invariants(inst.engine) == {}
+        assert chain(inst.engine).ok, chain(inst.engine)
+    if settings.is_sqlite:
+        with sqlite3.connect(make_url(settings.db_url).database) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def through_a_fault(
+    data: Path, cause: Callable[[], None], cure: Callable[[], None], database_url: str | None = None
+) -> None:
+    team = prepare(data, database_url, midwives=1)
+    with serve(data, database_url) as url:
+        before, during, after = asyncio.run(_rounds_around(url, team, cause, cure))
+    assert [s for s in before.sent + after.sent if not s.acknowledged] == []
+    assert_refused_clearly(during)
+    assert_intact(Settings(data_dir=data, database_url=database_url), [before, during, after])
+
+
+def test_a_full_disk_refuses_saves_with_a_clear_503_and_recovers_when_freed(small_disk):
+    filler = small_disk / "filler"
+    through_a_fault(small_disk, lambda: fill(filler), filler.unlink)
+
+
+def test_a_read_only_sqlite_disk_stops_the_server_starting_and_it_starts_once_writable(
+    small_disk,
+):
+    """A read-only file system cannot be remounted under an open database, so this is the
+    start: SQLite cannot even open a WAL database there, and the server says so."""
+    team = prepare(small_disk, None, midwives=1)
+    remount(small_disk, "ro")
+    refused = start_refused(small_disk)
+    remount(small_disk, "rw")
+    assert_refused_to_start(refused, "cannot open the database")
+
+    with serve(small_disk) as url:
+        after = one_round(url, team, seed=321)
+    assert [s for s in after.sent if not s.acknowledged] == []
+    assert_intact(Settings(data_dir=small_disk), [after])
+
+
+def set_read_only(database_url: str, on: bool) -> None:
+    """PostgreSQL's own switch: every transaction on that database is read-only. Its open
+    connections are ended so that it applies at once (the server's pool reconnects)."""
+    name = make_url(database_url).database
+    admin = create_engine(make_url(database_url).set(database="postgres"))
+    value = (
+        "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
+    )
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" {value}'))
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
+    admin.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_read_only_postgresql_database_refuses_saves_with_a_clear_503_and_recovers(
+    db_url, tmp_path
+):
+    through_a_fault(
+        tmp_path / "data",
+        lambda: set_read_only(db_url, True),
+        lambda: set_read_only(db_url, False),
+        database_url=db_url,
+    )
+
+
+def start_refused(data_dir: Path) -> subprocess.CompletedProcess:
+    """``cohort serve`` as an operator starts it, expected to refuse and exit."""
+    env = {**os.environ, "COHORT_DATA_DIR": str(data_dir)}
+    env.pop("COHORT_DATABASE_URL", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cohort.cli import main; main()",
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_refused_to_start(refused: subprocess.CompletedProcess, reason: str) -> None:
+    """Exit 2 and one line that says why: no traceback, no server left running."""
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "Traceback" not in refused.stderr
+    (line,) = [x for x in refused.stderr.splitlines() if x.startswith("cohort: ")]
+    assert reason in line
+
+
+def test_a_missing_key_file_stops_the_server_starting_with_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    initialise(Settings(data_dir=data))
+    lookup = data / "keys" / "lookup.key"
+    kept = lookup.read_bytes()
+    lookup.unlink()
+
+    refused = start_refused(data)
+    assert_refused_to_start(refused, "key file lookup.key is missing from the key directory")
+
+    lookup.write_bytes(kept)
+    lookup.chmod(0o600)
+    with serve(data) as url:
+        assert url
