@@ -4,9 +4,11 @@ with every row not recorded; a record keeps the moment she answered, and the das
 closed days count it."""
 
 import json
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from cohort import synth
@@ -211,3 +213,30 @@ def test_a_consent_backfilled_into_a_closed_month_is_counted_on_the_dashboard(wo
     with session_scope(world.engine) as s:
         roll_up(s)  # the day after the last rolled one (27 March) is rolled now
     assert march_2026(world) == figures
+
+
+def _waiting_for_the_roll_up(engine) -> bool:
+    with Session(engine) as s:
+        query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return s.execute(query).scalar() > 0
+
+
+def test_a_backfill_waits_for_a_roll_up_under_way_and_counts_exactly(world):
+    """On PostgreSQL (SQLite takes the write lock at the start of every transaction): a
+    roll-up counting a day has not committed when a backfill dates records into it; the
+    backfill waits, then recounts the day the roll-up wrote."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every transaction")
+    run(world, women(3, seed=21, day="2026-03-04"))
+    done = []
+    with session_scope(world.engine) as rolling:
+        assert roll_up(rolling) > 0  # holds the roll-up lock until it commits
+        late = threading.Thread(
+            target=lambda: done.append(run(world, women(2, seed=22, day="2026-03-04")))
+        )
+        late.start()
+        while late.is_alive() and not _waiting_for_the_roll_up(world.engine):
+            late.join(0.05)
+    late.join()
+    assert done[0].count(backfill.ACCEPTED) == 2
+    assert march_2026(world)["overall"]["all"].consented == 5
