@@ -2,16 +2,24 @@
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on, so a consent
 acknowledged to a midwife is on disk before the page says so.
+
+Two kinds of unit of work: ``session_scope`` for anything that may write, and
+``read_scope`` for pages that only read. On SQLite a read begins DEFERRED on connections
+of its own with ``query_only`` on, so in WAL mode it never holds or waits for the write
+lock and a midwife's save never queues behind a dashboard; on PostgreSQL it is a
+READ ONLY transaction. Either way a write attempted in it fails loudly.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from threading import Lock
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,6 +46,16 @@ def _begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_read_only(dbapi_conn, record) -> None:
+    _sqlite_pragmas(dbapi_conn, record)
+    dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+def _begin_deferred(conn) -> None:
+    """A reader's transaction: its snapshot starts at its first read and takes no lock."""
+    conn.exec_driver_sql("BEGIN DEFERRED")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
@@ -61,6 +79,38 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_readers_lock = Lock()
+
+
+def _sqlite_reader(url: URL) -> Engine:
+    """Read-only connections beside the writer's one: several pages read at once."""
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=4,
+        max_overflow=4,
+        pool_timeout=60,
+    )
+    event.listen(engine, "connect", _sqlite_read_only)
+    event.listen(engine, "begin", _begin_deferred)
+    return engine
+
+
+def read_engine(engine: Engine) -> Engine:
+    """The engine's read-only sibling. On SQLite a second pool of read-only connections
+    to the same file, made once and disposed with the engine; on PostgreSQL the same
+    pool, its transactions READ ONLY."""
+    if engine.dialect.name != "sqlite":
+        return engine.execution_options(postgresql_readonly=True)
+    with _readers_lock:
+        if engine not in _readers:
+            reader = _sqlite_reader(engine.url)
+            event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+            _readers[engine] = reader
+        return _readers[engine]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
     cfg = Config()
@@ -80,3 +130,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work. It ends with a commit, not a rollback, so an object added
+    to it by mistake is flushed and refused rather than silently dropped."""
+    with session_scope(read_engine(engine)) as session:
+        yield session

@@ -9,7 +9,10 @@ reads those counts for what has been rolled up and the raw rows only for the res
 and for the splits by a recorded value, the part-months at the period's ends). Each family
 of splits is read once per request and kept in the session's ``info`` for the page's
 other tables:
-- site, month, week and overall are summed from counts by site and day;
+- site, month, week and overall from counts by site and day (rolled by day; today's raw
+  rows added), grouped once by site, month and week in a materialised common table
+  expression and summed four ways in SQL, so a page reads one row per site, month or
+  week, never one per day;
 - midwife, language, ethnicity and age band from counts by value (rolled by month; raw rows
   taken once in a materialised common table expression and grouped four ways).
 """
@@ -21,6 +24,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     String,
     Table,
@@ -34,7 +38,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from cohort.governance.filters import Filters
-from cohort.governance.periods import day_of, month_of_day, week_of_day
+from cohort.governance.periods import day_of, week_of
 from cohort.models import ApproachCount, Consent, Decline
 
 CONSENT: Table = Consent.__table__
@@ -43,13 +47,13 @@ ROLLED: Table = ApproachCount.__table__
 OVERALL = "all"
 NOT_RECORDED = ""  # a value not recorded, as ApproachCount keeps it
 
-# Splits summed from the site-and-day grouping: which half of (site id, day) they read,
-# and the split's key from it.
-FROM_SITE_DAYS: dict[str, tuple[int, Callable[[object], object]]] = {
-    "overall": (0, lambda site: OVERALL),
-    "site": (0, lambda site: site),
-    "month": (1, month_of_day),
-    "week": (1, week_of_day),
+# Splits summed from counts by site and day: the column of the (site, month, week)
+# grouping each is summed by (None: everything), and how a key read back as text is restored.
+FROM_SITE_DAYS: dict[str, tuple[str | None, Callable[[str], object]]] = {
+    "overall": (None, str),
+    "site": ("site_id", int),
+    "month": ("month", str),
+    "week": ("week", str),
 }
 # Splits by a column both tables carry, and how a key read back as text is restored.
 BY_COLUMN: dict[str, tuple[str, Callable[[str], object]]] = {
@@ -112,34 +116,54 @@ def _rolled(filters: Filters, split_is: ColumnElement[bool], first: str, last: s
     return query.where(ROLLED.c.site_id == filters.site_id) if filters.site else query
 
 
-def _raw_site_days(session: Session, table: Table, filters: Filters) -> dict[tuple, int]:
-    day = day_of(table.c.recorded_at)
-    query = approached(table, filters, table.c.site_id, day, func.count()).group_by(
-        table.c.site_id, day
-    )
-    return {(site, d): n for site, d, n in session.connection().execute(query).all()}
+def _keyed_site_days(site: ColumnElement, day: ColumnElement) -> tuple[ColumnElement, ...]:
+    return site.label("site_id"), func.substr(day, 1, 7).label("month"), week_of(day).label("week")
 
 
-def _site_days(session: Session, filters: Filters) -> tuple[dict, dict]:
-    """({(site id, day): enrolments}, {(site id, day): declines}): rolled days, then raw."""
-    consented: dict[tuple, int] = defaultdict(int)
-    declined: dict[tuple, int] = defaultdict(int)
+def _site_days(session: Session, filters: Filters) -> dict[str, dict[object, tuple]]:
+    """{split: {key: (enrolments, declines)}} for every FROM_SITE_DAYS split, in one
+    statement over the rolled days and the raw rows of the days after them."""
+    parts = []
     through = rolled_through(session, OVERALL)
     raw_from = filters.start
     if through:
         last = min(filters.end.isoformat(), through)
-        query = _rolled(filters, ROLLED.c.split == OVERALL, filters.start.isoformat(), last)
-        query = query.add_columns(ROLLED.c.bucket, ROLLED.c.consented, ROLLED.c.declined)
-        for site, day, c, d in session.connection().execute(query).all():
-            consented[(site, day)] += c
-            declined[(site, day)] += d
+        rolled = _rolled(filters, ROLLED.c.split == OVERALL, filters.start.isoformat(), last)
+        keys = _keyed_site_days(ROLLED.c.site_id, ROLLED.c.bucket)
+        parts.append(rolled.with_only_columns(*keys, ROLLED.c.consented, ROLLED.c.declined))
         raw_from = date.fromisoformat(through) + timedelta(days=1)
-    rest = _part(filters, raw_from, filters.end)
-    if rest:
-        for table, found in ((CONSENT, consented), (DECLINE, declined)):
-            for key, n in _raw_site_days(session, table, rest).items():
-                found[key] += n
-    return consented, declined
+    if rest := _part(filters, raw_from, filters.end):
+        for table, consented, declined in ((CONSENT, 1, 0), (DECLINE, 0, 1)):
+            keys = _keyed_site_days(table.c.site_id, day_of(table.c.recorded_at))
+            one = (
+                literal(consented, Integer).label("consented"),
+                literal(declined, Integer).label("declined"),
+            )
+            parts.append(approached(table, rest, *keys, *one))
+    rows = union_all(*parts).subquery("site_days")
+    grouped = (
+        select(rows.c.site_id, rows.c.month, rows.c.week)
+        .add_columns(func.sum(rows.c.consented).label("c"), func.sum(rows.c.declined).label("d"))
+        .group_by(rows.c.site_id, rows.c.month, rows.c.week)
+        .cte("grouped")
+        .prefix_with("MATERIALIZED")
+    )
+    summed = union_all(
+        *(
+            select(
+                literal(split),
+                cast(grouped.c[column], String) if column else literal(OVERALL),
+                func.sum(grouped.c.c),
+                func.sum(grouped.c.d),
+            ).group_by(*([grouped.c[column]] if column else []))
+            for split, (column, _) in FROM_SITE_DAYS.items()
+        )
+    )
+    found: dict[str, dict[object, tuple]] = defaultdict(dict)
+    for split, key, c, d in session.connection().execute(summed).all():
+        if c is not None:  # the overall sum of nothing
+            found[split][FROM_SITE_DAYS[split][1](key)] = (int(c), int(d))
+    return found
 
 
 def _raw_column_counts(session: Session, table: Table, filters: Filters) -> dict[str, dict]:
@@ -225,22 +249,11 @@ def _merge(consented: dict, declined: dict) -> dict[object, Approaches]:
     }
 
 
-def _summed(counts: dict[tuple, int], dimension: str) -> dict[object, int]:
-    half, key_of = FROM_SITE_DAYS[dimension]
-    keys: dict[object, object] = {}  # each site or day is looked up once
-    summed: dict[object, int] = defaultdict(int)
-    for site_day, n in counts.items():
-        part = site_day[half]
-        key = keys[part] if part in keys else keys.setdefault(part, key_of(part))
-        summed[key] += n
-    return summed
-
-
 def approaches_by(session: Session, filters: Filters, dimension: str) -> dict[object, Approaches]:
     """Approaches in the period and site, keyed by the dimension's value (None: not recorded)."""
     if dimension in FROM_SITE_DAYS:
-        consented, declined = _cached(session, "site_days", filters, _site_days)
-        return _merge(_summed(consented, dimension), _summed(declined, dimension))
+        found = _cached(session, "site_days", filters, _site_days).get(dimension, {})
+        return {key: Approaches(c, d) for key, (c, d) in found.items()}
     consented, declined = _cached(session, "columns", filters, _columns)
     return _merge(
         _restored(dimension, consented.get(dimension, {})),

@@ -23,6 +23,13 @@ class day_of(FunctionElement):
     inherit_cache = True
 
 
+class week_of(FunctionElement):
+    """``YYYY-MM-DD`` of the Monday starting the ISO week of a ``YYYY-MM-DD`` day."""
+
+    type = String()
+    inherit_cache = True
+
+
 class days_between(FunctionElement):
     """Whole days from the second timestamp to the first (rounded down)."""
 
@@ -52,6 +59,18 @@ def _day_pg(element, compiler, **kw) -> str:
     return f"to_char(({stamp}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
+@compiles(week_of, "sqlite")
+def _week_sqlite(element, compiler, **kw) -> str:
+    # The coming Sunday (or the day itself), then back six days.
+    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_of, "postgresql")
+def _week_pg(element, compiler, **kw) -> str:
+    day = compiler.process(element.clauses, **kw)
+    return f"to_char(date_trunc('week', CAST({day} AS timestamp)), 'YYYY-MM-DD')"
+
+
 @compiles(days_between, "sqlite")
 def _days_sqlite(element, compiler, **kw) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
@@ -64,16 +83,6 @@ def _days_pg(element, compiler, **kw) -> str:
     return f"CAST(floor(extract(epoch FROM ({later}) - ({earlier})) / 86400) AS INTEGER)"
 
 
-def month_of_day(day: str) -> str:
-    return day[:7]
-
-
-def week_of_day(day: str) -> str:
-    """The Monday starting the ISO week of a ``YYYY-MM-DD`` day."""
-    d = date.fromisoformat(day)
-    return (d - timedelta(days=d.weekday())).isoformat()
-
-
 def months(start: date, end: date) -> list[str]:
     """Every month touching ``start``..``end``, as ``month_of`` writes them."""
     found, year, month = [], start.year, start.month
@@ -84,6 +93,6 @@ def months(start: date, end: date) -> list[str]:
 
 
 def weeks(start: date, end: date) -> list[str]:
-    """The Monday of every ISO week touching ``start``..``end``, as ``week_of_day`` says."""
+    """The Monday of every ISO week touching ``start``..``end``, as ``week_of`` writes them."""
     monday = start - timedelta(days=start.weekday())
     return [(monday + timedelta(weeks=n)).isoformat() for n in range((end - monday).days // 7 + 1)]

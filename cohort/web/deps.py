@@ -4,6 +4,11 @@
 roles on the dependency (``allowed_roles``), so the route-by-role test reads every route's
 declaration from the app itself. A route that declares no roles and is not on the public
 list fails that test.
+
+A page that only reads takes ``ReadSession`` and a ``requires(..., read_only=True)`` user,
+so the whole request runs in one read-only transaction that never holds SQLite's write
+lock (``cohort.db.read_scope``). Anything such a page records (an audit event) goes in a
+short ``session_scope(instance.engine)`` of its own, committed before the page is returned.
 """
 
 from collections.abc import Callable, Iterator
@@ -17,7 +22,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from cohort.auth import tokens
-from cohort.db import session_scope
+from cohort.db import read_scope, session_scope
 from cohort.errors import CohortError, Forbidden
 from cohort.instance import Instance
 from cohort.models import ROLES, User
@@ -78,6 +83,15 @@ def db_session(instance: InstanceDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
+def read_session(instance: InstanceDep) -> Iterator[Session]:
+    """One read-only transaction per request: a write attempted in it is refused."""
+    with read_scope(instance.engine) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+
+
 def client_address(request: Request) -> str | None:
     """Where a request came from, for the audit trail's ``source``."""
     return request.client.host if request.client else None
@@ -100,11 +114,11 @@ async def submitted_csrf_token(request: Request) -> str | None:
     return None
 
 
-def current_user(
+def _caller(
     request: Request,
-    db: DbSession,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    csrf: Annotated[str | None, Depends(submitted_csrf_token)],
+    db: Session,
+    bearer: HTTPAuthorizationCredentials | None,
+    csrf: str | None,
 ) -> User:
     """The caller: by API token (no cookie, so no CSRF check) or by browser session."""
     if bearer is not None:
@@ -125,12 +139,28 @@ def current_user(
     return user
 
 
-def requires(*roles: str) -> Callable[[User], User]:
-    """A dependency letting through signed-in users whose role is one of ``roles``."""
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+SubmittedCsrf = Annotated[str | None, Depends(submitted_csrf_token)]
+
+
+def current_user(request: Request, db: DbSession, bearer: Bearer, csrf: SubmittedCsrf) -> User:
+    """The caller, looked up in the request's transaction (a route may change her)."""
+    return _caller(request, db, bearer, csrf)
+
+
+def current_reader(request: Request, db: ReadSession, bearer: Bearer, csrf: SubmittedCsrf) -> User:
+    """The caller of a read-only page, looked up in its read session."""
+    return _caller(request, db, bearer, csrf)
+
+
+def requires(*roles: str, read_only: bool = False) -> Callable[[User], User]:
+    """A dependency letting through signed-in users whose role is one of ``roles``;
+    ``read_only`` for a page on ``ReadSession``."""
     if not roles or not set(roles) <= set(ROLES):
         raise ValueError(f"requires() takes roles from {ROLES}, not {roles}")
+    caller = current_reader if read_only else current_user
 
-    def allowed(user: Annotated[User, Depends(current_user)]) -> User:
+    def allowed(user: Annotated[User, Depends(caller)]) -> User:
         if user.role not in roles:
             raise RoleRefused(user.role)
         return user
@@ -161,6 +191,7 @@ CurrentUser = Annotated[User, Depends(requires(*ROLES))]
 AdminUser = Annotated[User, Depends(requires("admin"))]
 DataManager = Annotated[User, Depends(requires("data_manager"))]
 AuditReader = Annotated[User, Depends(requires("governance", "admin"))]
+ReadOnlyAuditReader = Annotated[User, Depends(requires("governance", "admin", read_only=True))]
 # A midwife always has her site (``create_user`` refuses one without): ``user.site_id``.
 MidwifeAtSite = Annotated[User, Depends(requires("midwife"))]
 # Participants' consent: a midwife on her own site's, a data manager on anyone's.

@@ -3,13 +3,16 @@ for governance leads (their site, or the network) and administrators. Thin: it r
 filters, asks ``cohort.governance`` for the figures and renders them; every table also
 downloads as CSV, plain or publishable (disclosure control applied)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from cohort import audit, i18n
+from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.governance import access, linkage, rollup, withdrawals
 from cohort.governance.charts import bar_chart, line_chart, rates_of
@@ -18,10 +21,18 @@ from cohort.governance.dashboard import PAGES, Page, build, page_tables
 from cohort.governance.filters import DATE_LENGTH, Filters, parse_filters
 from cohort.governance.reach import reach_of
 from cohort.governance.tables import cells
+from cohort.instance import Instance
 from cohort.models import User
 from cohort.sites import list_sites
 from cohort.web import ui_language
-from cohort.web.deps import AuditReader, DbSession, InstanceDep, Source
+from cohort.web.deps import (
+    AuditReader,
+    DbSession,
+    InstanceDep,
+    ReadOnlyAuditReader,
+    ReadSession,
+    Source,
+)
 from cohort.web.pages import render
 from forms.i18n import N_
 
@@ -32,6 +43,9 @@ NO_APPROACHES = N_("no approaches")
 From = Annotated[str, Query(alias="from")]
 To = Annotated[str, Query(alias="to")]
 PAGE_BY_KEY = {page.key: page for page in PAGES}
+# Route names where a page's key is taken by a module this file imports.
+ROUTE_NAMES = {"withdrawals": "withdrawals_page", "access": "access_page"}
+SUMMARIES = {"overview": TITLE}  # the others: their route name, as FastAPI writes it
 # Which tables get a chart, and which kind: rates over time as a line, the rest as bars.
 CHARTS = {
     "consent-by-month": line_chart,
@@ -44,14 +58,19 @@ CHARTS = {
 }
 
 
-def _filters(db: DbSession, user: User, start: str, end: str, site: str) -> Filters:
-    """The filters, once any day closed since the last request is rolled up."""
-    rollup.roll_up(db)
+def _filters(
+    instance: Instance, db: Session, user: User, start: str, end: str, site: str
+) -> Filters:
+    """The filters, then any day closed since the last request rolled up, in a short write
+    transaction of its own (the page itself only reads)."""
     today = datetime.now(UTC).date()
-    return parse_filters(db, reach_of(user), start=start, end=end, site=site, today=today)
+    filters = parse_filters(db, reach_of(user), start=start, end=end, site=site, today=today)
+    with session_scope(instance.engine) as writing:
+        rollup.roll_up(writing)
+    return filters
 
 
-def _extras(db: DbSession, page: Page, filters: Filters) -> dict:
+def _extras(db: Session, page: Page, filters: Filters) -> dict:
     """What a page shows besides its tables."""
     if page.key == "withdrawals":
         return {"time_to_withdrawal": withdrawals.time_to_withdrawal(db, filters)}
@@ -69,91 +88,55 @@ def _charts(request: Request, tables: dict) -> dict:
     }
 
 
-def _page(request, user, db, page: Page, start: str, end: str, site: str) -> Response:
-    reach = reach_of(user)
-    context = {
-        "page": page,
-        "pages": PAGES,
-        "sites": [] if reach.site_id else list_sites(db),
-        "site_lead": reach.site_id is not None,
-        "form": {"from": start[:DATE_LENGTH], "to": end[:DATE_LENGTH], "site": site[:16]},
-        "table_cells": cells,
-    }
-    try:
-        filters = _filters(db, user, start, end, site)
-    except CohortError as exc:
-        return render(request, "governance.html", status_code=exc.status_code, error=exc, **context)
-    tables = page_tables(db, page, filters, reach)
-    return render(
-        request,
-        "governance.html",
-        filters=filters,
-        query=filters.query(),
-        tables=tables,
-        charts=_charts(request, tables),
-        **context,
-        **_extras(db, page, filters),
+def _page_handler(page: Page) -> Callable[..., Response]:
+    """The handler of one dashboard page: every page takes the same filters."""
+
+    def show(
+        request: Request,
+        instance: InstanceDep,
+        user: ReadOnlyAuditReader,
+        db: ReadSession,
+        start: From = "",
+        end: To = "",
+        site: str = "",
+    ) -> Response:
+        reach = reach_of(user)
+        context = {
+            "page": page,
+            "pages": PAGES,
+            "sites": [] if reach.site_id else list_sites(db),
+            "site_lead": reach.site_id is not None,
+            "form": {"from": start[:DATE_LENGTH], "to": end[:DATE_LENGTH], "site": site[:16]},
+            "table_cells": cells,
+        }
+        try:
+            filters = _filters(instance, db, user, start, end, site)
+        except CohortError as exc:
+            status = exc.status_code
+            return render(request, "governance.html", status_code=status, error=exc, **context)
+        tables = page_tables(db, page, filters, reach)
+        return render(
+            request,
+            "governance.html",
+            filters=filters,
+            query=filters.query(),
+            tables=tables,
+            charts=_charts(request, tables),
+            **context,
+            **_extras(db, page, filters),
+        )
+
+    return show
+
+
+for _key, _page in PAGE_BY_KEY.items():
+    router.add_api_route(
+        _page.path,
+        _page_handler(_page),
+        methods=["GET"],
+        name=ROUTE_NAMES.get(_key, _key),
+        summary=SUMMARIES.get(_key),
     )
-
-
-@router.get("/governance", summary=TITLE)
-def overview(
-    request: Request,
-    user: AuditReader,
-    db: DbSession,
-    start: From = "",
-    end: To = "",
-    site: str = "",
-) -> Response:
-    return _page(request, user, db, PAGE_BY_KEY["overview"], start, end, site)
-
-
-@router.get("/governance/breakdowns")
-def breakdowns(
-    request: Request,
-    user: AuditReader,
-    db: DbSession,
-    start: From = "",
-    end: To = "",
-    site: str = "",
-) -> Response:
-    return _page(request, user, db, PAGE_BY_KEY["breakdowns"], start, end, site)
-
-
-@router.get("/governance/representativeness")
-def representativeness(
-    request: Request,
-    user: AuditReader,
-    db: DbSession,
-    start: From = "",
-    end: To = "",
-    site: str = "",
-) -> Response:
-    return _page(request, user, db, PAGE_BY_KEY["representativeness"], start, end, site)
-
-
-@router.get("/governance/withdrawals")
-def withdrawals_page(
-    request: Request,
-    user: AuditReader,
-    db: DbSession,
-    start: From = "",
-    end: To = "",
-    site: str = "",
-) -> Response:
-    return _page(request, user, db, PAGE_BY_KEY["withdrawals"], start, end, site)
-
-
-@router.get("/governance/access")
-def access_page(
-    request: Request,
-    user: AuditReader,
-    db: DbSession,
-    start: From = "",
-    end: To = "",
-    site: str = "",
-) -> Response:
-    return _page(request, user, db, PAGE_BY_KEY["access"], start, end, site)
 
 
 @router.post("/governance/access/verify")
@@ -165,8 +148,8 @@ def verify_chain(user: AuditReader, db: DbSession) -> Response:
 
 @router.get("/governance/download")
 def download(
-    user: AuditReader,
-    db: DbSession,
+    user: ReadOnlyAuditReader,
+    db: ReadSession,
     instance: InstanceDep,
     origin: Source,
     table: str = "",
@@ -176,7 +159,7 @@ def download(
     site: str = "",
 ) -> Response:
     """One table as CSV; the download is recorded in the audit trail."""
-    filters = _filters(db, user, start, end, site)
+    filters = _filters(instance, db, user, start, end, site)
     built = build(db, table, filters, reach_of(user))
     settings = instance.settings
     text = table_csv(
@@ -186,13 +169,14 @@ def download(
         rounding=settings.sdc_rounding,
     )
     chosen = filters.query()
-    audit.record(
-        db,
-        actor=user.username,
-        action="governance.download",
-        source=origin,
-        detail={"table": built.key, "publishable": publishable, **chosen},
-    )
+    with session_scope(instance.engine) as writing:  # on disk before the file is sent
+        audit.record(
+            writing,
+            actor=user.username,
+            action="governance.download",
+            source=origin,
+            detail={"table": built.key, "publishable": publishable, **chosen},
+        )
     name = "_".join([built.key, *chosen.values(), *(["publishable"] if publishable else [])])
     return Response(
         text,
