@@ -5,13 +5,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, governance, linkage, research, spine
+from bench import consent_capture, governance, linkage, load, research, spine
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 SUITES = {
     "spine": ("Platform spine", spine.run),
     "consent": ("Consent capture", consent_capture.run),
+    "load": ("Load: many midwives saving at once", load.run),
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
     "research": ("Researcher extracts and aggregate queries", research.run),

@@ -1,15 +1,11 @@
 """Consent capture against a real ``cohort serve``: the form page's render and a save
-(server time from the Server-Timing header, median and p99), then many midwives saving
-at once (acknowledged saves per second, client latency p50/p99), on SQLite and
-PostgreSQL.
+(server time from the Server-Timing header, median and p99), on SQLite and PostgreSQL.
+Many midwives saving at once is the load benchmark's (bench/load.py).
 
 Baselines, interleaved request by request: the health check (the framework's floor) for
 the page render; a decline (same path, no identity, no vault) for the consent save."""
 
-import asyncio
-import itertools
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,22 +13,18 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from sqlmodel import Session, func, select
 
 from bench.harness import Row, median, p99, pg_database
+from bench.load import consent_answers, decline_answers
 from cohort import demo, synth
 from cohort.auth.tokens import issue_token
 from cohort.auth.users import get_user
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
-from cohort.models import Consent
 from tests.live_server import serve
 
 SEQUENTIAL = 200
-CONCURRENCY = 16
-CONCURRENT_SAVES = 800
-WORKERS = 2  # one server process per core of the reference machine
 MIDWIFE = "midwife.brd"
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
 
@@ -54,26 +46,9 @@ def _server_ms(response: httpx.Response) -> float:
     )
 
 
-def consent_answers(m: synth.SynthMother) -> dict:
-    return {
-        "nhs_number": m.nhs_number,
-        "given_name": m.given_name,
-        "family_name": m.family_name,
-        "date_of_birth": m.date_of_birth.isoformat(),
-        "postcode": m.postcode,
-        "discussion_language": m.language,
-        "outcome": "1",
-        "consent_items": ["link_mother_health", "link_baby_health", "link_council", "contact"],
-    }
-
-
-def decline_answers(m: synth.SynthMother) -> dict:
-    return {"discussion_language": m.language, "outcome": "0", "age_band": "25_29"}
-
-
 def _mothers(seed: int) -> Iterator[synth.SynthMother]:
     # Seeds far from the demo's, so no NHS number is already enrolled.
-    return synth.iter_mothers(seed, SEQUENTIAL * 2 + CONCURRENT_SAVES, today=date.today())
+    return synth.iter_mothers(seed, SEQUENTIAL * 2, today=date.today())
 
 
 def _prepare(data: Path, database_url: str | None) -> tuple[Settings, str, str]:
@@ -143,53 +118,6 @@ def _sequential(target: Target, name: str) -> list[Row]:
     ]
 
 
-async def _concurrent(target: Target, name: str, seed: int) -> list[Row]:
-    people = iter(list(itertools.islice(_mothers(seed), CONCURRENT_SAVES)))
-    latencies: list[float] = []
-    acknowledged = 0
-
-    async def midwife(client: httpx.AsyncClient) -> None:
-        nonlocal acknowledged
-        for m in people:  # shared iterator: each mother is saved once
-            start = time.perf_counter()
-            response = await client.post(
-                "/api/v1/consents",
-                json=consent_answers(m),
-                headers={
-                    "Authorization": f"Bearer {target.token}",
-                    "Idempotency-Key": uuid.uuid4().hex,
-                },
-            )
-            latencies.append(time.perf_counter() - start)
-            if response.status_code >= 500:
-                raise RuntimeError(f"server error under load: {response.text[:200]}")
-            acknowledged += response.status_code == 201
-
-    async with httpx.AsyncClient(base_url=target.url, timeout=60) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(midwife(client) for _ in range(CONCURRENCY)))
-        wall = time.perf_counter() - start
-    inst = open_instance(target.settings)
-    with Session(inst.engine) as s:
-        stored = s.exec(select(func.count()).select_from(Consent)).one()
-    inst.engine.dispose()
-    ms = 1000
-    return [
-        Row(
-            f"{name}: {CONCURRENCY} midwives saving at once, {acknowledged} acknowledged "
-            f"({stored} consents stored in all)",
-            "saves/s",
-            acknowledged / wall,
-        ),
-        Row(
-            f"{name}: latency under that load, client side",
-            "ms",
-            median(latencies) * ms,
-            p99(latencies) * ms,
-        ),
-    ]
-
-
 def run(tmp: Path) -> list[Row]:
     rows: list[Row] = []
     with pg_database() as pg_url:
@@ -197,10 +125,5 @@ def run(tmp: Path) -> list[Row]:
             data = tmp / name
             settings, token, password = _prepare(data, url)
             with serve(data, database_url=url) as base:
-                target = Target(base, token, password, settings)
-                rows += _sequential(target, name)
-                rows += asyncio.run(_concurrent(target, name, seed=12))
-            with serve(data, database_url=url, workers=WORKERS) as base:
-                target = Target(base, token, password, settings)
-                rows += asyncio.run(_concurrent(target, f"{name}, {WORKERS} workers", seed=13))
+                rows += _sequential(Target(base, token, password, settings), name)
     return rows

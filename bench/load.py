@@ -16,6 +16,7 @@ unacknowledged rather than raised."""
 import asyncio
 import contextlib
 import itertools
+import os
 import re
 import secrets
 import time
@@ -27,12 +28,14 @@ from pathlib import Path
 
 import httpx
 
+from bench.harness import Row, median, p99, pg_database
 from cohort import synth
 from cohort.auth.users import create_user
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
 from cohort.sites import add_site
+from tests.live_server import serve
 
 SITE_CODES = ("BRD", "LDS", "WAK", "TWH")
 CONSENT_ITEMS = ["link_mother_health", "link_baby_health", "link_council", "contact"]
@@ -316,3 +319,62 @@ async def drive(base_url: str, midwives: Sequence[Midwife], **kw) -> Load:
 
 def run_load(base_url: str, midwives: Sequence[Midwife], **kw) -> Load:
     return asyncio.run(drive(base_url, midwives, **kw))
+
+
+# The load benchmark (``python -m bench load``) --------------------------------------------
+
+BENCH_SECONDS = 10  # each measurement: a sustained burst, bounded in time and count
+BENCH_REQUESTS = 20_000
+TEAMS = (16, 64)
+WORKER_COUNTS = (1, 2)
+SAVE = ("consent_api",)
+MS = 1000
+
+
+def _rows(name: str, saves: Load, health: Load) -> list[Row]:
+    if saves.server_errors():
+        raise RuntimeError(f"{name}: server errors under load: {saves.server_errors()[0]}")
+    return [
+        Row(
+            f"{name}: acknowledged consents per second ({len(saves.acknowledged())} in "
+            f"{saves.wall_s:.0f} s)",
+            "saves/s",
+            saves.per_second("consent_api"),
+            None,
+            "health check, same generator",
+            saves.per_second("consent_api") / health.per_second("health"),
+        ),
+        Row(
+            f"{name}: latency of a consent save, client side",
+            "ms",
+            median(saves.latencies_s()) * MS,
+            p99(saves.latencies_s()) * MS,
+            "health check, same generator",
+            median(saves.latencies_s()) / median(health.latencies_s()),
+        ),
+    ]
+
+
+async def _measure(url: str, team: list[Midwife], workers: int, db: str) -> list[Row]:
+    rows = []
+    async with signed_in(url, team) as shifts:
+        for n, seed in zip(TEAMS, itertools.count(500), strict=False):
+            burst = {"requests": BENCH_REQUESTS, "seconds": BENCH_SECONDS}
+            health = await work(shifts[:n], rota=HEALTH_ROUND, seed=seed, **burst)
+            saves = await work(shifts[:n], rota=SAVE, seed=seed * 7919, **burst)
+            name = f"{db}, {workers} worker{'s' * (workers > 1)}, {n} midwives"
+            rows += _rows(name, saves, health)
+    return rows
+
+
+def run(tmp: Path) -> list[Row]:
+    """Sign-ins are not timed; the machine's load average is reported, as it is shared."""
+    rows = [Row("machine load average (1 min) at the start", "", os.getloadavg()[0])]
+    with pg_database() as pg_url:
+        for db, url in (("SQLite", None), ("PostgreSQL", pg_url)):
+            data = tmp / db
+            team = prepare(data, url, max(TEAMS))
+            for workers in WORKER_COUNTS:
+                with serve(data, url, workers=workers) as base:
+                    rows += asyncio.run(_measure(base, team, workers, db))
+    return [*rows, Row("machine load average (1 min) at the end", "", os.getloadavg()[0])]
