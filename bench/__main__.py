@@ -5,7 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, governance, linkage, load, research, spine
+from bench import consent_capture, governance, linkage, load, research, save_profile, spine
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
@@ -13,6 +13,7 @@ SUITES = {
     "spine": ("Platform spine", spine.run),
     "consent": ("Consent capture", consent_capture.run),
     "load": ("Load: many midwives saving at once", load.run),
+    "save-profile": ("Load: where a consent save's time goes", save_profile.run),
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
     "research": ("Researcher extracts and aggregate queries", research.run),
