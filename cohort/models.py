@@ -1,8 +1,8 @@
 """All tables, in one place, grouped by zone.
 
 Identity zone: ``Identity`` (ciphertexts and the blind index only).
-Consent zone: sites, users, participants (study IDs), consents, declines, withdrawals, and
-the submission tokens that make each of them happen once.
+Consent zone: sites, users and their browser sessions, participants (study IDs), consents,
+declines, withdrawals, and the submission tokens that make each of them happen once.
 Audit: the append-only hash chain and its head.
 Forms: the published versions of each instrument.
 """
@@ -46,6 +46,18 @@ class User(SQLModel, table=True):
     # Bumped on password change, disable or token change: every older session dies.
     session_version: int = 1
     created_at: datetime = _ts()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random session id; the row holds only its
+    SHA-256, so a copy of this table signs nobody in. Deleting the row (sign-out) kills
+    every copy of the cookie at once."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # The user's session_version when this session began (or was renewed by her own change).
+    user_version: int
+    started_at: datetime = _ts(index=True)
 
 
 class ApiToken(SQLModel, table=True):

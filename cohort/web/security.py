@@ -1,5 +1,6 @@
 """Security headers on every response, and the per-request nonce the page template's one
-inline script needs (the CSP allows no other inline script).
+inline script needs (the CSP allows no other inline script). A signed-in session's cookie
+is refreshed here too, on whatever response a request gets (``sessions.refreshed_cookie``).
 
 Everything loads from this site only. The design system's Frutiger webfonts live on an
 NHS server; the CSP blocks them, so pages fall back to Arial at once instead of waiting
@@ -8,7 +9,10 @@ NHS server; the CSP blocks them, so pages fall back to Arial at once instead of 
 import secrets
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cohort.web import sessions
 
 STATIC_PREFIX = "/static/"
 
@@ -59,6 +63,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in security_headers(nonce, scope["path"]).items():
                     headers[name] = value
+                if cookie := sessions.refreshed_cookie(Request(scope)):
+                    headers.append("set-cookie", cookie)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

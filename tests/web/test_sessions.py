@@ -1,16 +1,29 @@
-"""Sign-in, session cookies and CSRF, through the login form as a browser uses it."""
+"""Sign-in, session cookies and CSRF, through the login form as a browser uses it; and
+the server's record of each signed-in session, which sign-out revokes."""
 
+import hashlib
 import re
+import time
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import event
 from sqlmodel import select
 
 from cohort.auth import users
 from cohort.db import session_scope
-from cohort.models import AuditEvent
+from cohort.models import AuditEvent, WebSession
 from cohort.web.app import create_app
-from cohort.web.sessions import COOKIE
+from cohort.web.sessions import (
+    COOKIE,
+    IDLE_TIMEOUT_S,
+    REFRESH_AFTER_S,
+    SALT,
+    BrowserSession,
+    signed_in_user,
+)
 from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
 
@@ -171,3 +184,119 @@ def test_the_app_opens_its_own_instance_when_given_none(instance, monkeypatch):
     monkeypatch.setenv("COHORT_DATABASE_URL", instance.settings.db_url)
     with TestClient(create_app()) as client:
         assert client.get("/api/v1/health").json() == {"status": "ok"}
+
+
+def _web_sessions(instance) -> list[WebSession]:
+    with session_scope(instance.engine) as db:
+        return db.exec(select(WebSession)).all()
+
+
+def _cookie(instance, client) -> dict:
+    return URLSafeSerializer(instance.keys.session, salt=SALT).loads(client.cookies[COOKIE])
+
+
+def _last_used(instance, client, seconds_ago: int) -> None:
+    """Rewrite the browser's cookie (signed with the real key) as last used that long ago."""
+    cookie = {**_cookie(instance, client), "seen": int(time.time()) - seconds_ago}
+    signed = URLSafeSerializer(instance.keys.session, salt=SALT).dumps(cookie)
+    (jar_cookie,) = client.cookies.jar
+    client.cookies.set(COOKIE, signed, domain=jar_cookie.domain)
+
+
+def test_a_stolen_copy_of_the_cookie_is_dead_after_sign_out(app, client, make_user):
+    make_user("ada")
+    csrf = sign_in(client, "ada")
+    thief = TestClient(app, cookies={COOKIE: client.cookies[COOKIE]})
+    assert thief.get("/api/v1/me").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert thief.get("/api/v1/me").status_code == 401
+
+
+def test_signing_out_in_one_browser_leaves_the_others_signed_in(app, make_user, instance):
+    make_user("ada")
+    here, elsewhere = TestClient(app), TestClient(app)
+    csrf = sign_in(here, "ada")
+    sign_in(elsewhere, "ada")
+    here.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert elsewhere.get("/api/v1/me").status_code == 200
+    assert len(_web_sessions(instance)) == 1
+
+
+def test_the_server_keeps_only_a_hash_of_the_session_id(client, make_user, instance):
+    make_user("ada")
+    sign_in(client, "ada")
+    (row,) = _web_sessions(instance)
+    sid = _cookie(instance, client)["sid"]
+    assert row.id_hash == hashlib.sha256(sid.encode()).hexdigest() != sid
+
+
+def test_a_session_unused_for_an_hour_ends(client, make_user, instance):
+    make_user("ada")
+    sign_in(client, "ada")
+    _last_used(instance, client, IDLE_TIMEOUT_S + 1)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_using_a_session_keeps_it_alive_refreshing_the_cookie_at_most_once_a_minute(
+    client, make_user, instance
+):
+    make_user("ada")
+    sign_in(client, "ada")
+    _last_used(instance, client, 10)
+    assert "set-cookie" not in client.get("/api/v1/me").headers
+    _last_used(instance, client, IDLE_TIMEOUT_S - 10)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 200 and COOKIE in response.headers["set-cookie"]
+    assert time.time() - _cookie(instance, client)["seen"] < 10
+
+
+def test_signing_out_does_not_refresh_the_cookie_it_clears(client, make_user, instance):
+    make_user("ada")
+    csrf = sign_in(client, "ada")
+    _last_used(instance, client, REFRESH_AFTER_S + 1)
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    (cookie,) = [c for c in response.headers.get_list("set-cookie") if c.startswith(COOKIE)]
+    assert "Max-Age=0" in cookie
+
+
+def test_signing_in_forgets_sessions_past_the_maximum_age(app, make_user, instance):
+    make_user("ada")
+    sign_in(TestClient(app), "ada")
+    with session_scope(instance.engine) as db:
+        (old,) = db.exec(select(WebSession)).all()
+        old.started_at -= timedelta(seconds=instance.settings.session_max_age_s + 1)
+        db.add(old)
+    sign_in(TestClient(app), "ada")
+    assert len(_web_sessions(instance)) == 1
+
+
+def test_a_password_change_removes_the_other_sessions_rows(app, make_user, instance):
+    make_user("ada")
+    here = TestClient(app)
+    csrf = sign_in(here, "ada")
+    sign_in(TestClient(app), "ada")
+    here.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "a new passphrase", "csrf_token": csrf},
+    )
+    assert len(_web_sessions(instance)) == 1
+    assert here.get("/api/v1/me").status_code == 200
+
+
+def test_finding_the_signed_in_user_is_one_query_and_no_write(client, make_user, instance):
+    make_user("ada")
+    sign_in(client, "ada")
+    browser_session = BrowserSession(**_cookie(instance, client))
+    statements = []
+
+    def count(_conn, _cursor, statement, *_):
+        statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(instance.engine, "before_cursor_execute", count)
+    try:
+        with session_scope(instance.engine) as db:
+            assert signed_in_user(db, browser_session).username == "ada"
+    finally:
+        event.remove(instance.engine, "before_cursor_execute", count)
+    assert statements.count("SELECT") == 1
+    assert not {"UPDATE", "INSERT", "DELETE"} & set(statements)

@@ -1,5 +1,5 @@
 """Signing in and out. The sign-in form is public; it still carries a CSRF token (from
-the anonymous session), and signing in starts a new session id."""
+the anonymous session). Signing in starts a new session id; signing out revokes it."""
 
 from typing import Annotated
 
@@ -59,13 +59,13 @@ def login(
             next=target,
         )
     response = RedirectResponse(target, status_code=303)
-    sessions.write(response, request, sessions.new_session(user))
+    sessions.begin(db, request, response, user)
     return response
 
 
 @router.post("/logout")
-def logout(user: CurrentUser, db: DbSession, source: Source) -> Response:
+def logout(request: Request, user: CurrentUser, db: DbSession, source: Source) -> Response:
     users.record_logout(db, user, source)
     response = RedirectResponse("/login", status_code=303)
-    sessions.clear(response)
+    sessions.end(db, request, response)
     return response
