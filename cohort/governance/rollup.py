@@ -16,8 +16,8 @@ first wrote (the unique key with ON CONFLICT DO NOTHING). On SQLite every transa
 takes the write lock first (``cohort.db``), so a roll-up and a backfill never overlap; on
 PostgreSQL a transaction-scoped advisory lock keeps them apart. A roll-up never waits for
 it: while a backfill holds it the roll-up leaves the days to the next one, and the pages
-read those days from the raw rows meanwhile. A backfill waits for a roll-up under way (at
-most the rest of that dashboard request, about once a day)."""
+read those days from the raw rows meanwhile. A backfill waits for a roll-up under way (a
+short transaction: the dashboard rolls up in one of its own)."""
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
