@@ -18,12 +18,11 @@ from sqlmodel import Session, select
 from cohort import vault
 from cohort.keys import KeyRing
 from cohort.models import Identity, Participant
-from cohort.scope import consent_scope
+from cohort.research.consented import members
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.spec import IDENTIFIER_FIELDS, SourceSpec
 
 MOTHERS_SEX = "F"  # the vault keeps no sex: every participant is a mother
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -38,17 +37,16 @@ def _all_participants(engine: Engine) -> dict[str, int]:
 
 
 def consented(engine: Engine, item: str, among: dict[str, int] | None = None) -> dict[str, int]:
-    """study_id -> participant id of those (``among``, default everyone) whose scope allows
-    ``item`` now. Asked in short transactions of ``CHUNK`` participants, so a big cohort
-    never holds the database (SQLite's write lock) for long while staff are recording."""
-    people = list((_all_participants(engine) if among is None else among).items())
-    allowed = {}
-    for start in range(0, len(people), CHUNK):
-        with Session(engine) as session:
-            for sid, pid in people[start : start + CHUNK]:
-                if consent_scope(session, pid).allows(item):
-                    allowed[sid] = pid
-    return allowed
+    """study_id -> participant id of those (``among``, default everyone) whose current
+    consent, withdrawals applied, gives ``item`` now: the consent zone's one bulk pass
+    (``cohort.research.consented.members``), which reads consents and withdrawals once and
+    is kept until any of them changes, instead of asking participant by participant."""
+    with Session(engine) as session:
+        everyone = members(session)
+    allowed = {m.study_id: m.participant_id for m in everyone if m.current_items().get(item)}
+    if among is None:
+        return allowed
+    return {sid: pid for sid, pid in among.items() if allowed.get(sid) == pid}
 
 
 def _row(keys: KeyRing, study_id: str, identity: Identity) -> dict[str, str | None]:

@@ -4,9 +4,12 @@ now, their identities decrypted in memory in the canonical columns."""
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import Session, select
 
 from cohort import synth
-from linkage_jobs.cohort_identities import everyone, load_cohort
+from cohort.models import Participant
+from cohort.scope import consent_scope
+from linkage_jobs.cohort_identities import consented, everyone, load_cohort
 from linkage_jobs.coverage import COVERING_ITEM, covering_item
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
 
@@ -90,3 +93,32 @@ def test_a_withdrawal_takes_her_out_of_the_next_load(linkage):
     engine, keys = linkage.instance.engine, linkage.instance.keys
     assert load_cohort(engine, keys, linkage.specs["maternity"]).frame.empty
     assert list(everyone(engine, keys).frame["study_id"]) == [study_id]
+
+
+def test_a_withdrawal_after_a_load_counts_at_the_next_load(linkage):
+    (study_id,) = _enrol(linkage, {"her": HEALTH_ONLY}).values()
+    engine, keys, spec = linkage.instance.engine, linkage.instance.keys, linkage.specs["maternity"]
+    assert list(load_cohort(engine, keys, spec).frame["study_id"]) == [study_id]
+    linkage.withdraw(study_id, "no_data")
+    assert load_cohort(engine, keys, spec).frame.empty
+
+
+@pytest.mark.parametrize("level", [None, "no_contact", "no_data", "full"])
+def test_the_bulk_decision_agrees_with_each_participants_consent_scope(linkage, level):
+    ids = _enrol(linkage, {"health": HEALTH_ONLY, "all": [*HEALTH_ONLY, *COUNCIL_ONLY]})
+    if level:
+        linkage.withdraw(ids["all"], level)
+    engine = linkage.instance.engine
+    with Session(engine) as session:
+        expected = {
+            (item, sid)
+            for item in ("link_mother_health", "link_council")
+            for sid, pid in session.exec(select(Participant.study_id, Participant.id)).all()
+            if consent_scope(session, pid).allows(item)
+        }
+    decided = {
+        (item, sid)
+        for item in ("link_mother_health", "link_council")
+        for sid in consented(engine, item)
+    }
+    assert decided == expected
