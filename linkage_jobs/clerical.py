@@ -12,6 +12,8 @@ deleted, nor re-reads a whole file to show one row.
 Accepting writes the payload to the research store under the study ID (the child's own,
 for child sources), if her consent still covers the source; rejecting forgets it. A pair
 whose record arrives again in a later delivery is superseded by the new run's outcome.
+A run stages its pairs and publishes them when it finishes, so a run that never wrote
+its rows leaves nothing to review.
 """
 
 import json
@@ -34,6 +36,8 @@ from linkage_jobs.spec import SourceSpec
 
 DECISIONS = ("accepted", "rejected")
 SUPERSEDED = "superseded"
+PENDING = "pending"
+STAGED = "staged"  # queued by a run not yet finished: no reviewer sees it
 SHOWN = (
     "given_name",
     "family_name",
@@ -116,6 +120,18 @@ def supersede(session: Session, source: str, record_keys: list[str]) -> int:
         pair.decision = SUPERSEDED
         session.add(pair)
     return len(again)
+
+
+def settle(session: Session, run_id: int, *, published: bool) -> int:
+    """A finishing run's staged pairs: up for review if its rows were written, else
+    dropped (its file is linked again, and queues them again)."""
+    staged = session.exec(
+        select(ClericalPair).where(ClericalPair.run_id == run_id, ClericalPair.decision == STAGED)
+    ).all()
+    for pair in staged:
+        pair.decision = PENDING if published else SUPERSEDED
+        session.add(pair)
+    return len(staged)
 
 
 def pending_pairs(session: Session) -> list[ClericalPair]:

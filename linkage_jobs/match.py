@@ -9,6 +9,8 @@ the pair stands or falls on the other identifiers like any other. Each record go
 its single best member; pairs in the grey zone go to clerical review, not to the cohort.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from splink import Linker
@@ -36,6 +38,15 @@ CONFIRM_BITS = 0.0
 COLUMNS = ["record_id", "study_id", "match_probability", "method"]
 
 
+@dataclass(frozen=True)
+class Linked:
+    """What ``link_with_model`` found, and the model that scored it: the one given, or
+    the one trained on these very tables (None when there was nothing to link)."""
+
+    matches: pd.DataFrame
+    model: LinkageModel | None
+
+
 def link(
     cohort: pd.DataFrame,
     source: pd.DataFrame,
@@ -47,15 +58,32 @@ def link(
 ) -> pd.DataFrame:
     """One row per partner record that links (``exact``, ``probabilistic``) or needs a
     person to decide (``clerical``): record_id, study_id, match_probability, method."""
+    return link_with_model(
+        cohort, source, threshold, model, clerical_floor=clerical_floor, nhs_key=nhs_key
+    ).matches
+
+
+def link_with_model(
+    cohort: pd.DataFrame,
+    source: pd.DataFrame,
+    threshold: float = DEFAULT_THRESHOLD,
+    model: LinkageModel | None = None,
+    *,
+    clerical_floor: float = CLERICAL_FLOOR,
+    nhs_key: bytes | None = None,
+    source_name: str = "",
+) -> Linked:
+    """``link``, also handing back the model, so a caller that had none can store the one
+    trained here (named ``source_name``) without preparing the tables a second time."""
     _check_thresholds(threshold, clerical_floor)
     key = nhs_key or random_key()
     left, right = cohort_table(cohort, key), source_table(source, key)
     if not (len(left) and len(right) and has_identifiers(left) and has_identifiers(right)):
-        return _empty()
+        return Linked(_empty(), model)
     with splink_db(left, right) as inputs:
-        model = model or train_in(inputs, "", seed=0)
+        model = model or train_in(inputs, source_name, seed=0)
         pairs = _scored_pairs(inputs, model, clerical_floor)
-    return _best_per_record(pairs, model, threshold, clerical_floor)
+    return Linked(_best_per_record(pairs, model, threshold, clerical_floor), model)
 
 
 def _check_thresholds(threshold: float, clerical_floor: float) -> None:

@@ -13,6 +13,8 @@ For each file (oldest name first), under the source's lock:
 5. written to the research store in one transaction, keyed by study ID (a child's own for
    child sources) and the keyed hash of the partner's record id; then the file is moved
    to ``processed/<source>/`` and the run recorded ``succeeded`` and audited (counts only).
+   No database transaction is open while DuckDB writes (``_link_and_write`` says in which
+   order, and how a run killed part-way is settled by the next).
 
 Any other failure records ``failed`` with a plain message (the exception's class, never
 its text: it could quote a value from the file) and leaves the file in the inbox for the
@@ -43,7 +45,7 @@ from linkage_jobs.cohort_identities import Cohort, consented, load_cohort
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.keyed_hash import nhs_hashes
 from linkage_jobs.lock import source_lock
-from linkage_jobs.match import link
+from linkage_jobs.match import link_with_model
 from linkage_jobs.model import LinkageModel, load_latest, save, train
 from linkage_jobs.spec import SourceSpec
 from linkage_jobs.standardise import standardise
@@ -58,6 +60,11 @@ METHODS = (*LINKED, "clerical")
 KEPT_REJECTIONS = 1000  # reasons stored per run; rows_rejected has the full count
 UNFINISHED = (".partial", ".tmp")
 PURGING_LEVELS = tuple(level.code for level in LEVELS if not level.keeps_linked_data)
+RUNNING = "running"
+INTERRUPTED = (
+    "the run was interrupted before its rows were written (the process stopped); nothing "
+    "was linked and the file is tried again on the next run"
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +106,25 @@ def run_source(
     """Link every waiting file of ``spec``; ``SourceBusy`` if another process is at it."""
     places = Places.of(instance.settings, spec)
     with source_lock(instance.engine, spec.name):
+        _settle_interrupted(instance, spec, places, actor)
         return [
             _run_file(instance, spec, places, path, now or datetime.now(UTC), actor)
             for path in inbox_files(places.inbox)
         ]
+
+
+def _settle_interrupted(instance: Instance, spec: SourceSpec, places: Places, actor: str) -> None:
+    """Runs of this source a killed process left ``running`` (none is alive: we hold the
+    source's lock), finished as the research store says they ended."""
+    with Session(instance.engine) as session:
+        left = session.exec(
+            select(LinkageRun).where(LinkageRun.source == spec.name, LinkageRun.outcome == RUNNING)
+        ).all()
+    for run in left:
+        if store.delivered_by(places.store, run.file_sha256) == run.id:
+            _finish(instance, run, "succeeded", actor)
+        else:
+            _finish(instance, run, "failed", actor, rows_written=0, error=INTERRUPTED)
 
 
 def sha256_of(path: Path) -> str:
@@ -113,13 +135,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _set(session: Session, run_id: int, **fields: object) -> LinkageRun:
+    run = session.get(LinkageRun, run_id)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    session.add(run)
+    return run
+
+
 def _update(instance: Instance, run_id: int, **fields: object) -> LinkageRun:
     with session_scope(instance.engine) as session:
-        run = session.get(LinkageRun, run_id)
-        for name, value in fields.items():
-            setattr(run, name, value)
-        session.add(run)
-        return run
+        return _set(session, run_id, **fields)
 
 
 def _start(instance: Instance, spec: SourceSpec, path: Path, now: datetime) -> LinkageRun:
@@ -144,6 +170,7 @@ def _finish(instance: Instance, run: LinkageRun, outcome: str, actor: str, **fie
         row.finished_at = datetime.now(UTC)
         row.stage, row.percent = "finished", 100
         session.add(row)
+        clerical.settle(session, row.id, published=outcome == "succeeded")
         audit.record(
             session,
             actor=actor,
@@ -219,16 +246,6 @@ def _rejections(validated: ValidatedFile) -> dict[str, object]:
     }
 
 
-def model_for(places: Places, spec: SourceSpec, cohort: Cohort, records: pd.DataFrame):
-    """The source's stored model, or one trained now and stored for the next runs."""
-    stored = load_latest(places.models, spec.name)
-    if stored is not None:
-        return stored
-    trained = train(cohort.frame, records, spec.name)
-    save(trained, places.models)
-    return trained
-
-
 def record_keys(keys_lookup: bytes, spec: SourceSpec, record_ids: pd.Series) -> pd.Series:
     """Keyed hashes of the partner's record ids (the same HMAC as NHS numbers get)."""
     return nhs_hashes(spec.name + "|" + record_ids.astype(str), keys_lookup)
@@ -242,16 +259,32 @@ def _link_and_write(
     validated: ValidatedFile,
     now: datetime,
 ) -> dict[str, object]:
+    """Match, then write in three steps, so no database transaction waits on DuckDB:
+
+    1. one short database transaction: children's study IDs, this run's clerical pairs
+       *staged* (no reviewer sees them yet), the run's counts;
+    2. the research store's one DuckDB transaction: rows, pending payloads and the
+       ``deliveries`` row, the run's commit point;
+    3. ``_finish``: the run recorded and its staged pairs published for review, in one
+       database transaction.
+
+    Killed before 2 commits, nothing reached the store and the file is still in the
+    inbox; killed between 2 and 3, the store holds the whole file. Either way the run is
+    left ``running``, and the next run of the source settles it from the store
+    (``_settle_interrupted``) before anything else: succeeded and its pairs published if
+    its delivery is there, failed and its pairs dropped if not. Children's study IDs kept
+    from step 1 are only identifiers to be found again, never output."""
     counts = _rejections(validated)
     _update(instance, run.id, stage="matching", percent=30, **counts)
     records = standardise(validated.records).reset_index(drop=True)
     cohort = load_cohort(instance.engine, instance.keys, spec)
-    if len(cohort.frame) and len(records):
-        model = model_for(places, spec, cohort, records)
-        matches = link(cohort.frame, records, model=model, nhs_key=instance.keys.lookup)
-    else:
-        model = None
-        matches = pd.DataFrame(columns=["record_id", "study_id", "match_probability", "method"])
+    stored = load_latest(places.models, spec.name)
+    linked = link_with_model(
+        cohort.frame, records, model=stored, nhs_key=instance.keys.lookup, source_name=spec.name
+    )
+    model, matches = linked.model, linked.matches
+    if stored is None and model is not None:  # a first run stores the model it trained
+        save(model, places.models)
     by_method = {m: int((matches["method"] == m).sum()) for m in METHODS}
     counts |= {
         "matched": by_method,
@@ -276,16 +309,18 @@ def _link_and_write(
         pending = _queue(
             session, instance, spec, run, cohort, matches[matches["method"] == "clerical"]
         )
-        written = store.write_run(
-            places.store,
-            spec,
-            run_id=run.id,
-            sha256=run.file_sha256,
-            linked=linked,
-            pending=pending,
-            linked_at=now,
-        )
-        counts |= {"rows_written": written or 0, "clerical_queued": len(pending)}
+        counts |= {"rows_written": len(linked), "clerical_queued": len(pending)}
+        _set(session, run.id, **counts)
+    written = store.write_run(
+        places.store,
+        spec,
+        run_id=run.id,
+        sha256=run.file_sha256,
+        linked=linked,
+        pending=pending,
+        linked_at=now,
+    )
+    counts["rows_written"] = written or 0
     _purge_late_withdrawals(instance, cohort, linked)
     return counts
 
@@ -354,6 +389,7 @@ def _queue(
             ),
             child_nhs_index=nhs_index,
             child_birth_key=birth_key,
+            decision=clerical.STAGED,
         )
         session.add(pair)
         session.flush()

@@ -146,26 +146,35 @@ def _ensure(con, spec: SourceSpec) -> None:
     _ensure_table(con, PRIVATE, f"pending_{spec.name}", _pending_columns(spec))
 
 
-def _delivered(con, sha256: str) -> bool:
+def _delivering_run(con, sha256: str) -> int | None:
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [PRIVATE, "deliveries"],
     ).fetchall()[0][0]
     if not found:
-        return False
+        return None
     rows = con.execute(
-        f"SELECT count(*) FROM {PRIVATE}.deliveries WHERE file_sha256 = ?",  # noqa: S608
+        f"SELECT run_id FROM {PRIVATE}.deliveries WHERE file_sha256 = ?",  # noqa: S608
         [sha256],
     ).fetchall()
-    return rows[0][0] > 0
+    return rows[0][0] if rows else None
+
+
+def _delivered(con, sha256: str) -> bool:
+    return _delivering_run(con, sha256) is not None
+
+
+def delivered_by(path: Path, sha256: str) -> int | None:
+    """The run that wrote the file with this SHA-256, or None if none has."""
+    if not path.exists():
+        return None
+    with connect(path) as con:
+        return _delivering_run(con, sha256)
 
 
 def is_delivered(path: Path, sha256: str) -> bool:
     """Has a file with this SHA-256 already been written?"""
-    if not path.exists():
-        return False
-    with connect(path) as con:
-        return _delivered(con, sha256)
+    return delivered_by(path, sha256) is not None
 
 
 def _typed_select(columns: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from cohort.errors import CohortError
 from linkage_jobs import link
-from linkage_jobs.match import CLERICAL_FLOOR, DEFAULT_THRESHOLD
+from linkage_jobs.match import CLERICAL_FLOOR, DEFAULT_THRESHOLD, link_with_model
 from linkage_jobs.model import train
 from linkage_jobs.quality import measure
 from linkage_jobs.synth_partners import CANONICAL, cohort_people, partner_records
@@ -176,3 +176,16 @@ def test_nothing_is_left_on_disk(cohort, delivery, model, tmp_path, monkeypatch)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     link(cohort, delivery[0].iloc[:500], model=model)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_link_with_model_hands_back_the_model_it_trained_for_the_caller_to_store(cohort, delivery):
+    found = link_with_model(cohort, delivery[0], nhs_key=KEY, source_name="maternity")
+    assert found.model is not None and found.model.source == "maternity"
+    again = link(cohort, delivery[0], model=found.model, nhs_key=KEY)
+    pd.testing.assert_frame_equal(again, found.matches)
+
+
+def test_link_with_model_hands_back_a_given_model_unchanged(cohort, delivery, model, links):
+    found = link_with_model(cohort, delivery[0], model=model, nhs_key=KEY)
+    assert found.model is model
+    pd.testing.assert_frame_equal(found.matches, links)

@@ -3,6 +3,7 @@ consent filter and the research store, against their ground truth, on SQLite and
 PostgreSQL; quarantine, duplicate deliveries, a crash mid-write, consent scope,
 withdrawals, the per-source lock, and no identifier in the research store."""
 
+import dataclasses
 import shutil
 import threading
 from collections.abc import Iterator
@@ -10,9 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from cohort.models import AuditEvent, ChildParticipant, ClericalPair, LinkageRun
-from linkage_jobs import runner, store
+from cohort.db import session_scope
+from cohort.models import AuditEvent, ChildParticipant, ClericalPair, LinkageRun, Site
+from linkage_jobs import match, model, runner, store
 from linkage_jobs.lock import SourceBusy, source_lock
+from linkage_jobs.match_tables import cohort_table
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
 
 PRECISION, RECALL = 0.99, 0.97
@@ -85,6 +88,23 @@ def test_a_later_run_reuses_the_stored_model(linkage):
     (second,) = run(linkage, "maternity")
     assert first.model_version and second.model_version == first.model_version
     assert list(linkage.places("maternity").models.glob("maternity/*.json"))
+
+
+def test_a_first_run_prepares_the_tables_it_trains_and_links_on_once(linkage, monkeypatch):
+    prepared = []
+
+    def counted(frame, key):
+        prepared.append(len(frame))
+        return cohort_table(frame, key)
+
+    for module in (match, model):
+        monkeypatch.setattr(module, "cohort_table", counted)
+    linkage.deliver("maternity")
+    (done,) = run(linkage, "maternity")
+    assert done.outcome == "succeeded" and done.model_version
+    assert len(prepared) == 1
+    (stored,) = linkage.places("maternity").models.glob("maternity/*.json")
+    assert stored.stem == done.model_version
 
 
 def test_the_same_file_delivered_twice_adds_nothing_twice(linkage, tmp_path):
@@ -160,6 +180,96 @@ def test_a_crash_mid_write_leaves_no_partial_rows_and_the_next_run_completes(lin
     (retried,) = run(linkage, "maternity")
     assert retried.outcome == "succeeded"
     assert len(linkage.linked("maternity")) == retried.rows_written > 0
+
+
+class Killed(BaseException):
+    """The process stopping mid-run: no handler of the runner's sees it."""
+
+
+def _grey_zone(monkeypatch, first: int = 3) -> None:
+    """Send a run's first matches to clerical review, whatever their probability."""
+    real = runner.link_with_model
+
+    def greyed(*args, **kwargs):
+        linked = real(*args, **kwargs)
+        matches = linked.matches.copy()
+        matches.loc[matches.index[:first], "method"] = "clerical"
+        return dataclasses.replace(linked, matches=matches)
+
+    monkeypatch.setattr(runner, "link_with_model", greyed)
+
+
+def _kill_at(monkeypatch, module, name: str) -> None:
+    """The first call of ``module.name`` kills the run; later calls go through."""
+    real, calls = getattr(module, name), []
+
+    def killing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, killing)
+
+
+def _pairs(world, run_id: int) -> set[str]:
+    """The decisions the run's clerical pairs (at least three) stand at."""
+    with Session(world.instance.engine) as s:
+        pairs = s.exec(select(ClericalPair).where(ClericalPair.run_id == run_id)).all()
+    assert len(pairs) >= 3
+    return {pair.decision for pair in pairs}
+
+
+def test_staff_can_record_while_a_run_writes_to_the_research_store(linkage, monkeypatch):
+    real, recorded = store.write_run, []
+
+    def write_while_staff_record(*args, **kwargs):
+        with session_scope(linkage.instance.engine) as s:  # waits if a run holds the lock
+            s.add(Site(code="NEW", name="Opened while linkage wrote"))
+        recorded.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "write_run", write_while_staff_record)
+    linkage.deliver("maternity")
+    (done,) = run(linkage, "maternity")
+    assert recorded and done.outcome == "succeeded"
+
+
+def test_a_run_killed_after_writing_is_finished_by_the_next_one(linkage, monkeypatch):
+    _grey_zone(monkeypatch)
+    path, _ = linkage.deliver("maternity")
+    _kill_at(monkeypatch, runner, "_move")  # the store is written, the run not recorded
+    with pytest.raises(Killed):
+        run(linkage, "maternity")
+    with Session(linkage.instance.engine) as s:
+        (killed,) = s.exec(select(LinkageRun)).all()
+    assert killed.outcome == "running" and _pairs(linkage, killed.id) == {"staged"}
+    written = linkage.linked("maternity")
+    assert len(written) == killed.rows_written > 0
+    (again,) = run(linkage, "maternity")
+    with Session(linkage.instance.engine) as s:
+        settled = s.get(LinkageRun, killed.id)
+    assert settled.outcome == "succeeded" and _pairs(linkage, killed.id) == {"pending"}
+    assert again.outcome == "skipped_duplicate" and not path.exists()
+    assert len(linkage.linked("maternity")) == len(written)
+
+
+def test_a_run_killed_before_writing_leaves_nothing_and_the_next_links_the_file(
+    linkage, monkeypatch
+):
+    _grey_zone(monkeypatch)
+    linkage.deliver("maternity")
+    _kill_at(monkeypatch, store, "write_run")
+    with pytest.raises(Killed):
+        run(linkage, "maternity")
+    assert linkage.linked("maternity").empty
+    (again,) = run(linkage, "maternity")
+    with Session(linkage.instance.engine) as s:
+        killed = s.get(LinkageRun, again.id - 1)
+    assert killed.outcome == "failed" and "interrupted" in killed.error
+    assert killed.rows_written == 0 and _pairs(linkage, killed.id) == {"superseded"}
+    assert again.outcome == "succeeded" and _pairs(linkage, again.id) == {"pending"}
+    assert len(linkage.linked("maternity")) == again.rows_written > 0
 
 
 def _mother(world, consent_items) -> str:
