@@ -12,7 +12,7 @@ the rolled-up days and months its records joined (``recount``).
 Run at the start of each dashboard request (normally nothing or one day to roll), by
 ``cohort governance rollup`` and nightly. It writes in the caller's transaction, each
 bucket's row at most once: a second roll-up running at the same time skips the rows the
-first wrote (the unique key with ON CONFLICT DO NOTHING). On SQLite every transaction
+first wrote (the unique key with ON CONFLICT DO NOTHING). On SQLite every writer
 takes the write lock first (``cohort.db``), so a roll-up and a backfill never overlap; on
 PostgreSQL a transaction-scoped advisory lock keeps them apart. A roll-up never waits for
 it: while a backfill holds it the roll-up leaves the days to the next one, and the pages
