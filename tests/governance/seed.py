@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import count
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from cohort.governance import approach_records
 from cohort.governance.filters import Filters
 from cohort.governance.reach import Reach
 from cohort.governance.tables import cells
-from cohort.models import Consent, Decline, Participant, Site, User, Withdrawal
+from cohort.models import Participant, Site, User, Withdrawal
 
 _study = count(1)
 
@@ -70,17 +70,10 @@ def make_network(engine: Engine) -> Network:
 
 
 def consents(
-    engine: Engine,
-    n: int,
-    *,
-    site: Site,
-    by: User,
-    when: datetime,
-    language: str = "en",
-    ethnicity: str | None = "white_british",
-    age_band: str = "25_29",
+    engine: Engine, n: int, *, site: Site, by: User, when: datetime, **recorded
 ) -> list[int]:
-    """``n`` enrolments (a participant and her first consent row); their participant ids."""
+    """``n`` enrolments (a participant and her first consent row); their participant ids.
+    ``recorded``: language, ethnicity and age band, as ``approach_records.decline`` takes."""
     with Session(engine) as s:
         ids = []
         for _ in range(n):
@@ -89,70 +82,34 @@ def consents(
             s.flush()
             ids.append(p.id)
         rows = [
-            dict(
-                participant_id=pid,
-                site_id=site.id,
-                recorded_by=by.id,
-                form_name="babi_consent",
-                form_version="1",
-                language=language,
-                age_band=age_band,
-                ethnicity=ethnicity,
-                items={"contact": True},
-                recorded_at=when,
+            approach_records.consent(
+                pid, {"contact": True}, site_id=site.id, recorded_by=by.id, when=when, **recorded
             )
             for pid in ids
         ]
-        s.execute(insert(Consent), rows)
+        approach_records.write(s.connection(), "consent", rows)
         s.commit()
     return ids
 
 
 def updates(engine: Engine, participant_ids: list[int], *, site: Site, by: User, when) -> None:
     """A later consent row (a change of scope) for each participant: not an enrolment."""
+    changed = dict(language="ur", age_band="40_50", ethnicity="pakistani")
     rows = [
-        dict(
-            participant_id=pid,
-            site_id=site.id,
-            recorded_by=by.id,
-            form_name="babi_consent",
-            form_version="1",
-            language="ur",
-            age_band="40_50",
-            ethnicity="pakistani",
-            items={"contact": False},
-            recorded_at=when,
+        approach_records.consent(
+            pid, {"contact": False}, site_id=site.id, recorded_by=by.id, when=when, **changed
         )
         for pid in participant_ids
     ]
     with Session(engine) as s:
-        s.execute(insert(Consent), rows)
+        approach_records.write(s.connection(), "consent", rows)
         s.commit()
 
 
-def declines(
-    engine: Engine,
-    n: int,
-    *,
-    site: Site,
-    by: User,
-    when: datetime,
-    language: str = "en",
-    ethnicity: str | None = "white_british",
-    age_band: str = "25_29",
-) -> None:
-    row = dict(
-        site_id=site.id,
-        recorded_by=by.id,
-        form_name="babi_consent",
-        form_version="1",
-        language=language,
-        age_band=age_band,
-        ethnicity=ethnicity,
-        recorded_at=when,
-    )
+def declines(engine: Engine, n: int, *, site: Site, by: User, when: datetime, **recorded) -> None:
+    row = approach_records.decline(site.id, by.id, when, **recorded)
     with Session(engine) as s:
-        s.execute(insert(Decline), [row] * n)
+        approach_records.write(s.connection(), "decline", [row] * n)
         s.commit()
 
 
