@@ -23,6 +23,10 @@ from cohort.db import session_scope
 from cohort.errors import Conflict
 from cohort.models import LinkageLock
 
+# The scheduler's leadership (``leadership.py``): not a source name, which starts with a
+# letter or digit, so no source can ever hold it.
+LEADER = "~scheduler"
+
 
 class SourceBusy(Conflict):
     """Another process is running this source: nothing was done."""
@@ -123,4 +127,5 @@ def source_lock(engine: Engine, source: str) -> Iterator[None]:
 
 def holders(session: Session) -> dict[str, LinkageLock]:
     """The sources running now, for the runs page."""
-    return {lock.source: lock for lock in session.exec(select(LinkageLock)).all()}
+    locks = session.exec(select(LinkageLock).where(LinkageLock.source != LEADER)).all()
+    return {lock.source: lock for lock in locks}

@@ -5,19 +5,24 @@ APScheduler 3 with one cron job per source. A job that finds its source already 
 (another process, or a late previous run) logs it and does nothing; a missed time (the
 service was down) runs once when it is back within the grace period, not once per miss.
 Set ``COHORT_LINKAGE_SCHEDULE=false`` to serve without it (another host schedules).
+Every process may start a scheduler, but only the leader (``leadership.py``) carries the
+jobs; the others only try, every ``leadership.RETRY_S``, to take over from a dead leader.
 """
 
 import logging
 import os
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from cohort.errors import CohortError
 from cohort.governance.nightly import NIGHTLY_JOB, run_nightly
 from cohort.instance import Instance
+from linkage_jobs.leadership import RETRY_S, Leadership
 from linkage_jobs.lock import SourceBusy
 from linkage_jobs.runner import run_source
 from linkage_jobs.spec import SourceSpec, load_specs
@@ -30,6 +35,7 @@ ACTOR = "scheduler"
 NIGHTLY_CRON = "0 2 * * *"
 SWITCH = "COHORT_LINKAGE_SCHEDULE"
 OFF = {"false", "0", "no", "off"}
+LEADERSHIP_JOB = "leadership"
 
 
 def enabled() -> bool:
@@ -83,17 +89,49 @@ def schedule(
     return scheduler
 
 
+def lead(
+    scheduler: BaseScheduler, instance: Instance, specs: dict[str, SourceSpec]
+) -> BaseScheduler:
+    """``schedule`` the jobs on this scheduler once it leads: now if no live scheduler
+    does, else when a retry finds the leader gone. Shutting down lets go of the lead."""
+    leadership = Leadership(instance.engine)
+
+    def contend() -> None:
+        try:
+            if leadership.held or not leadership.try_take():
+                return
+        except Exception as exc:  # the database is away: the next retry tries again
+            log.error("scheduler leadership not taken: %s", type(exc).__name__)
+            return
+        log.info("this process runs the scheduled linkage and night jobs")
+        schedule(scheduler, instance, specs)
+
+    contend()
+    scheduler.add_job(
+        contend,
+        IntervalTrigger(seconds=RETRY_S),
+        id=LEADERSHIP_JOB,
+        name="take the scheduled jobs over from a scheduler that has stopped",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+    scheduler.add_listener(lambda _: leadership.release(), EVENT_SCHEDULER_SHUTDOWN)
+    return scheduler
+
+
 def start_background(
     instance: Instance, specs: dict[str, SourceSpec] | None = None
 ) -> BackgroundScheduler | None:
-    """A started background scheduler with one job per source (``cohort serve``); None,
+    """A started background scheduler with one job per source once it leads (``cohort
+    serve``); None,
     logged, when the specs cannot be read, so the web app still serves."""
     try:
         specs = load_specs() if specs is None else specs
     except CohortError as exc:
         log.error("linkage is not scheduled: %s", exc.message)
         return None
-    scheduler = schedule(BackgroundScheduler(timezone=TIMEZONE), instance, specs)
+    scheduler = lead(BackgroundScheduler(timezone=TIMEZONE), instance, specs)
     scheduler.start()
     return scheduler
 

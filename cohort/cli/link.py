@@ -138,7 +138,7 @@ def schedule_command() -> None:
     with opened() as inst:
         for spec in specs.values():
             typer.echo(f"{spec.name}: next at {scheduler.next_run(spec):%Y-%m-%d %H:%M %Z}")
-        blocking = scheduler.schedule(BlockingScheduler(timezone=scheduler.TIMEZONE), inst, specs)
+        blocking = scheduler.lead(BlockingScheduler(timezone=scheduler.TIMEZONE), inst, specs)
         try:
             blocking.start()
         except (KeyboardInterrupt, SystemExit):
