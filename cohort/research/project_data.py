@@ -5,8 +5,13 @@ pseudonym in place of the study ID. Extracts write these views to files; aggrega
 group them. The research store is attached read-only; rows linked after the snapshot
 are left out, so a snapshot reads the same however often it is read.
 
-Each view also carries ``_participant`` (the mother's consent-zone row id): extracts
-record whom they hold with it, and it is never written out or grouped on.
+Who may appear is decided in Python once (``consented``'s pass, one Arrow table of
+mothers with a flag per consent item, one of children) and joined in; the pseudonyms are
+one vectorised HMAC over those tables, so no row is handled in Python per dataset.
+
+Each view also carries ``_participant`` (the mother's consent-zone row id: extracts record
+whom they hold with it) and ``_person`` (one per person counted: queries count these);
+neither is ever written out or grouped on.
 """
 
 from collections.abc import Iterator
@@ -16,9 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
 from sqlmodel import Session
 
+from cohort.consent_items import CONSENT_ITEMS
 from cohort.errors import CohortError
 from cohort.research import coarsen, consented, pseudonyms
 from cohort.research.catalogue import CONSENT, Dataset, datasets
@@ -27,6 +33,7 @@ from linkage_jobs.store import DUCK_TYPES, StoreBusy
 
 SCHEMA = "data"
 PARTICIPANT = "_participant"
+PERSON = "_person"  # one per person in the dataset (a child's own, not her mother's)
 ENROLMENT_FINEST = "month"
 QUIET = "SET enable_progress_bar = false"  # a server process has no terminal to draw on
 
@@ -56,64 +63,47 @@ def _column_sql(ds: Dataset, name: str, granularity: str) -> str:
     return coarsen.date_sql(_q(name), granularity)
 
 
-def _consent_frame(people: list[consented.Member]) -> pd.DataFrame:
-    rows = [
+def _flag(item: str | None) -> str:
+    """The mothers' column saying whether data covered by ``item`` may be used."""
+    return f"_may_{item or 'consent'}"
+
+
+def _mothers(people: list[consented.Member], items: set[str | None], consent: bool) -> pa.Table:
+    """Every mother in the pass, as one Arrow table (no pandas, no per-dataset loop):
+    her row id, study ID, a ``_may_<item>`` flag per covering item needed and, when
+    the consent data is asked for, its variables (her items as they stand now)."""
+    columns: dict[str, pa.Array] = {
+        PARTICIPANT: pa.array([m.participant_id for m in people], pa.int64()),
+        "study_id": pa.array([m.study_id for m in people], pa.string()),
+    }
+    for item in items:
+        columns[_flag(item)] = pa.array([consented.may_use(m, item) for m in people], pa.bool_())
+    if consent:
+        now = [m.current_items() for m in people]
+        columns["enrolment_month"] = pa.array([m.enrolled_at.date() for m in people], pa.date32())
+        for name in ("site", "age_band", "ethnicity", "language"):
+            columns[name] = pa.array([getattr(m, name) for m in people], pa.string())
+        for item in CONSENT_ITEMS:
+            columns[item] = pa.array([held.get(item, False) for held in now], pa.bool_())
+    return pa.table(columns)
+
+
+def _children(kids: list[tuple[str, int]]) -> pa.Table:
+    return pa.table(
         {
-            PARTICIPANT: m.participant_id,
-            "study_id": m.study_id,
-            "enrolment_month": m.enrolled_at.date(),
-            "site": m.site,
-            "age_band": m.age_band,
-            "ethnicity": m.ethnicity,
-            "language": m.language,
-            **m.current_items(),
+            "study_id": pa.array([k[0] for k in kids], pa.string()),
+            PARTICIPANT: pa.array([k[1] for k in kids], pa.int64()),
+            PERSON: pa.array(range(len(kids)), pa.int64()),
         }
-        for m in people
-        if consented.may_use(m, None)
-    ]
-    columns = [PARTICIPANT, "study_id", *datasets()[CONSENT].variables]
-    return pd.DataFrame(rows, columns=columns).astype({"study_id": "string"})
-
-
-def _people_frame(
-    ds: Dataset, people: list[consented.Member], kids: list[tuple[str, int]]
-) -> pd.DataFrame:
-    """study_id (and mother's) of everyone whose rows this dataset may show."""
-    item = consented.dataset_item(ds.name)
-    allowed = {m.participant_id: m for m in people if consented.may_use(m, item)}
-    if ds.subject == "mother":
-        rows = [(m.study_id, pid) for pid, m in allowed.items()]
-        columns = ["study_id", PARTICIPANT]
-    else:
-        rows = [
-            (sid, allowed[mother].study_id, mother) for sid, mother in kids if mother in allowed
-        ]
-        columns = ["study_id", "mother_study_id", PARTICIPANT]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({c: "string" for c in columns if c != PARTICIPANT})
-
-
-def _pseudonymised(con, table: str, frame: pd.DataFrame) -> None:
-    """The frame as a table with the project's pseudonyms beside its study IDs. Each
-    person's pseudonym is computed once per connection (``pseudonym_of``), however many
-    datasets she is in."""
-    con.register("incoming", frame)
-    child = "mother_study_id" in frame.columns
-    wanted = "SELECT study_id AS s FROM incoming"
-    if child:
-        wanted += " UNION SELECT mother_study_id FROM incoming"
-    new = f"SELECT s, {pseudonyms.sql('s')} FROM ({wanted}) WHERE s IS NOT NULL"  # noqa: S608
-    con.execute(
-        f"INSERT INTO pseudonym_of {new} AND s NOT IN (SELECT study_id FROM pseudonym_of)"  # noqa: S608
     )
-    joins = "JOIN pseudonym_of p ON p.study_id = i.study_id"
-    columns = f"i.*, p.{PSEUDONYM}"
-    if child:
-        joins += " JOIN pseudonym_of m ON m.study_id = i.mother_study_id"
-        columns = (
-            f"i.* EXCLUDE (mother_study_id), p.{PSEUDONYM}, m.{PSEUDONYM} AS {MOTHER_PSEUDONYM}"
-        )
-    con.execute(f"CREATE TABLE {_q(table)} AS SELECT {columns} FROM incoming i {joins}")  # noqa: S608
+
+
+def _load(con, table: str, rows: pa.Table, pseudonymise: bool) -> None:
+    """The Arrow table as a DuckDB table, with the project's pseudonym beside each study
+    ID when asked (one vectorised HMAC over the column)."""
+    con.register("incoming", rows)
+    pseudonym = f", {pseudonyms.sql('study_id')} AS {PSEUDONYM}" if pseudonymise else ""
+    con.execute(f"CREATE TABLE {table} AS SELECT *{pseudonym} FROM incoming")  # noqa: S608
     con.unregister("incoming")
 
 
@@ -126,26 +116,43 @@ def _has_table(con, name: str) -> bool:
     return found[0][0] > 0
 
 
-def _source_view(con, ds: Dataset, names: list[str], granularity: str, snapshot: datetime) -> str:
-    keys = [PARTICIPANT, PSEUDONYM] + ([MOTHER_PSEUDONYM] if ds.subject == "child" else [])
+def _keys(ds: Dataset, pseudonymise: bool) -> list[str]:
+    """The person columns a view starts with: hidden row ids, then the pseudonyms."""
+    person = "p" if ds.subject == "mother" else "c"
+    counted = f"p.{PARTICIPANT}" if ds.subject == "mother" else f"c.{PERSON}"
+    keys = [f"p.{PARTICIPANT}", f"{counted} AS {PERSON}"]
+    if pseudonymise:
+        keys.append(f"{person}.{PSEUDONYM}")
+        if ds.subject == "child":
+            keys.append(f"p.{PSEUDONYM} AS {MOTHER_PSEUDONYM}")
+    return keys
+
+
+def _source_view(
+    con, ds: Dataset, names: list[str], granularity: str, snapshot: datetime, pseudonymise: bool
+) -> str:
     selected = ", ".join(
-        [f"p.{_q(k)}" for k in keys]
-        + [f"{_column_sql(ds, n, granularity)} AS {_q(n)}" for n in names]
+        _keys(ds, pseudonymise) + [f"{_column_sql(ds, n, granularity)} AS {_q(n)}" for n in names]
     )
-    if not _has_table(con, ds.name):  # nothing linked yet: the same columns, no rows
+    if _has_table(con, ds.name):
+        con.execute("SET VARIABLE snapshot = ?", [snapshot])
+        source = f"store.main.{_q(ds.name)}"
+        linked = "t.linked_at <= getvariable('snapshot')"
+    else:  # nothing linked yet: the same columns, no rows
         typed = ", ".join(
             f"CAST(NULL AS {DUCK_TYPES[ds.variables[n].type]}) AS {_q(n)}" for n in names
         )
         source = f"(SELECT NULL::VARCHAR AS study_id{', ' if typed else ''}{typed} LIMIT 0)"
-        return (
-            f"SELECT {selected} FROM {source} t JOIN {_q('people_' + ds.name)} p USING (study_id)"  # noqa: S608
+        linked = "TRUE"
+    if ds.subject == "mother":
+        joins = "JOIN mothers p ON t.study_id = p.study_id"
+    else:
+        joins = (
+            "JOIN children c ON t.study_id = c.study_id "
+            f"JOIN mothers p ON c.{PARTICIPANT} = p.{PARTICIPANT}"
         )
-    con.execute("SET VARIABLE snapshot = ?", [snapshot])
-    return (
-        f"SELECT {selected} FROM store.main.{_q(ds.name)} t "  # noqa: S608
-        f"JOIN {_q('people_' + ds.name)} p ON t.study_id = p.study_id "
-        "WHERE t.linked_at <= getvariable('snapshot')"
-    )
+    flag = _flag(consented.dataset_item(ds.name))
+    return f"SELECT {selected} FROM {source} t {joins} WHERE p.{flag} AND {linked}"  # noqa: S608
 
 
 def _attach(con, store_path: Path) -> None:
@@ -161,40 +168,58 @@ def _attach(con, store_path: Path) -> None:
 
 @contextmanager
 def open_views(
-    session: Session, store_path: Path, pseudonym_key: bytes, code: str, definition: Definition
+    session: Session,
+    store_path: Path,
+    pseudonym_key: bytes,
+    code: str,
+    definition: Definition,
+    *,
+    pseudonymise: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection with ``data.<dataset>`` views for the definition's datasets."""
+    """A connection with ``data.<dataset>`` views for the definition's datasets. A query
+    counts people by ``_person`` and never sees a pseudonym, so it asks for none
+    (``pseudonymise=False``) and skips the hashing."""
     known = datasets()
     unknown = sorted(set(definition.variables) - set(known))
     if unknown:
         raise CohortError(f"dataset {unknown[0]} is no longer available")
-    key = pseudonyms.project_key(pseudonym_key, code)
     people = consented.members(session, definition.snapshot_at)
-    kids = consented.children(session)
+    items = {consented.dataset_item(name) for name in definition.variables}
     con = duckdb.connect()
     con.execute(QUIET)
     try:
         _attach(con, store_path)
-        for name, value in pseudonyms.pads(key).items():
-            con.execute(f"SET VARIABLE {name} = ?", [value])
+        if pseudonymise:
+            key = pseudonyms.project_key(pseudonym_key, code)
+            for name, value in pseudonyms.pads(key).items():
+                con.execute(f"SET VARIABLE {name} = ?", [value])
+        _load(
+            con, "mothers", _mothers(people, items, CONSENT in definition.variables), pseudonymise
+        )
+        if any(known[name].subject == "child" for name in definition.variables):
+            _load(con, "children", _children(consented.children(session)), pseudonymise)
         con.execute(f"CREATE SCHEMA {SCHEMA}")
-        con.execute("CREATE TABLE pseudonym_of (study_id VARCHAR, pseudonym VARCHAR)")
         for name, variables in definition.variables.items():
             ds = known[name]
             if name == CONSENT:
-                _pseudonymised(con, "consent_rows", _consent_frame(people))
+                keys = [PARTICIPANT, f"{PARTICIPANT} AS {PERSON}"]
+                keys += [PSEUDONYM] if pseudonymise else []
                 cols = ", ".join(
-                    [_q(PARTICIPANT), _q(PSEUDONYM)]
+                    keys
                     + [
                         f"{_column_sql(ds, n, definition.date_granularity)} AS {_q(n)}"
                         for n in variables
                     ]
                 )
-                sql = f"SELECT {cols} FROM consent_rows"  # noqa: S608
+                sql = f"SELECT {cols} FROM mothers WHERE {_flag(None)}"  # noqa: S608
             else:
-                _pseudonymised(con, f"people_{name}", _people_frame(ds, people, kids))
                 sql = _source_view(
-                    con, ds, variables, definition.date_granularity, definition.snapshot_at
+                    con,
+                    ds,
+                    variables,
+                    definition.date_granularity,
+                    definition.snapshot_at,
+                    pseudonymise,
                 )
             con.execute(f"CREATE VIEW {SCHEMA}.{_q(name)} AS {sql}")
         yield con

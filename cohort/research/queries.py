@@ -1,6 +1,6 @@
 """Aggregate queries (safe outputs): a count, mean or median of a project's approved data,
 grouped by approved variables and optionally filtered, with disclosure control applied
-before anything leaves. Counts are of people (distinct pseudonyms), the unit disclosure
+before anything leaves. Counts are of people (each child her own), the unit disclosure
 control protects; a group's count at or below the threshold is suppressed, the rest
 rounded, and its mean or median withheld with it. No totals are published, so no
 suppressed cell can be worked back from one.
@@ -17,9 +17,8 @@ from cohort.errors import CohortError
 from cohort.models import User
 from cohort.research import projects
 from cohort.research.catalogue import datasets
-from cohort.research.codebook import PSEUDONYM
 from cohort.research.disclosure import protect, statistic
-from cohort.research.project_data import Definition, open_views
+from cohort.research.project_data import PERSON, Definition, open_views
 
 MEASURES = {"count": None, "mean": "avg", "median": "median"}
 NUMERIC = ("integer", "number")
@@ -93,7 +92,7 @@ def _sql(query: Query) -> tuple[str, list[str]]:
     measure = MEASURES[query.measure]
     value = f"{measure}({_q(query.of)})" if measure else "NULL"
     where = " AND ".join(f"CAST({_q(f)} AS VARCHAR) = ?" for f, _ in query.filters) or "TRUE"
-    listed = ", ".join([*groups, f"count(DISTINCT {PSEUDONYM})", value])
+    listed = ", ".join([*groups, f"count(DISTINCT {PERSON})", value])
     grouping = f" GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(groups)))}"
     sql = (
         f"SELECT {listed} FROM data.{_q(query.dataset)} WHERE {where}"  # noqa: S608
@@ -119,7 +118,8 @@ def run(
         snapshot_at=datetime.now(UTC),
     )
     sql, params = _sql(query)
-    with open_views(session, settings.research_store_path, pseudonym_key, code, definition) as con:
+    store = settings.research_store_path
+    with open_views(session, store, pseudonym_key, code, definition, pseudonymise=False) as con:
         raw = con.execute(sql, params).fetchall()
     raw = [r for r in raw if r[len(query.group_by)] > 0]
     counts = protect(
