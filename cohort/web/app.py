@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 import forms
 from cohort.config import get_settings
 from cohort.instance import Instance, open_instance
-from cohort.web import errors
+from cohort.web import api_problems, errors
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
 from cohort.web.routes import (
     account,
@@ -129,7 +129,7 @@ def create_app(instance: Instance | None = None, *, schedule: bool | None = None
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
     for module in API_ROUTERS:
-        app.include_router(module.api, prefix=API_PREFIX)
+        app.include_router(module.api, prefix=API_PREFIX, responses=api_problems.RESPONSES)
     _mount_static(app, inst)
     app.state.tasks = page_tasks(app)
     return app

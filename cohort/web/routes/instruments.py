@@ -7,12 +7,12 @@ each naming its row and column; a taken version (409); an empty, oversized or no
 file. The API returns the same as ``{"detail", "field", "problems"}``.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -43,6 +43,13 @@ class InstrumentOut(BaseModel):
     published_by: str
     sha256: str
     current: bool
+
+    @field_validator("published_at")
+    @classmethod
+    def _in_utc(cls, at: datetime) -> datetime:
+        """SQLite hands timestamps back without a zone (they were written in UTC); the
+        document promises an RFC 3339 date-time, which has one."""
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 class ProblemOut(BaseModel):

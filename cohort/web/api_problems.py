@@ -1,0 +1,24 @@
+"""How the API documents its refusals: every 4xx answer under ``/api/v1`` is
+``{"detail", "field"}`` (``cohort.web.errors.problem``), never FastAPI's default
+validation-error shape, so the OpenAPI document says exactly what a client will get."""
+
+from pydantic import BaseModel
+
+
+class Problem(BaseModel):
+    detail: str
+    field: str | None
+
+
+REFUSALS = {
+    400: "The request is not valid: `detail` says why, `field` names the field",
+    401: "No API token, or one that is not valid",
+    403: "Your role cannot use this",
+    404: "Not found, or outside your site or projects",
+    409: "Conflicts with what is already recorded",
+    422: "A parameter or the body does not have the expected shape",
+}
+RESPONSES: dict[int | str, dict] = {
+    status: {"model": Problem, "description": description}
+    for status, description in REFUSALS.items()
+}
