@@ -1,11 +1,12 @@
-"""Who used the service: sign-ins and identity views per person and month, read from the
-audit trail, and the audit chain's own check, run on demand or by a scheduled job and
+"""Who used the service: sign-ins and identity views per person and month, extracts and
+downloads per project and researcher, read from the audit trail, and the audit chain's
+own check, run on demand or by a scheduled job and
 kept in the chain as an ``audit.verify`` event so the dashboard shows the latest."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlmodel import Session
 
 from cohort import audit
@@ -18,6 +19,8 @@ from forms.i18n import N_
 
 A, U, P = AuditEvent.__table__, User.__table__, Participant.__table__
 CHECK_ACTION = "audit.verify"
+# What researchers took out, as the research services record it: column heading by action.
+RESEARCH_ACTIONS = {"research.extract": N_("Extracts"), "research.download": N_("Downloads")}
 
 
 def _per_person_month(session: Session, query: Select, filters: Filters) -> list[tuple]:
@@ -58,6 +61,25 @@ def identity_views(session: Session, filters: Filters, reach: Reach) -> Table:
         "identity-views",
         N_("Identity views by user and month"),
         _per_person_month(session, query, filters),
+    )
+
+
+def research(session: Session, filters: Filters, reach: Reach) -> Table:
+    """Extracts made and files downloaded, by project and researcher. Network-wide: a
+    project's extract holds participants of every site, so the site filter does not apply."""
+    counts = [func.sum(case((A.c.action == action, 1), else_=0)) for action in RESEARCH_ACTIONS]
+    found = session.connection().execute(
+        select(A.c.project, A.c.actor, *counts)
+        .where(A.c.action.in_(RESEARCH_ACTIONS), A.c.at >= filters.start_at)
+        .where(A.c.at < filters.end_before)
+        .group_by(A.c.project, A.c.actor)
+        .order_by(A.c.project, A.c.actor)
+    )
+    return Table(
+        "research-access",
+        N_("Extracts and downloads by project and researcher"),
+        (N_("Project and researcher"), *RESEARCH_ACTIONS.values()),
+        tuple((f"{project} · {actor}", tuple(map(int, n))) for project, actor, *n in found),
     )
 
 

@@ -30,6 +30,7 @@ TABLES: dict[str, Builder] = {
     "withdrawals-by-time": withdrawals.by_time_to_withdrawal,
     "logins": access.logins,
     "identity-views": access.identity_views,
+    "research-access": access.research,
     "linkage-coverage": linkage.coverage,
 }
 
@@ -76,7 +77,7 @@ PAGES = (
         "access",
         "/governance/access",
         N_("Access and audit"),
-        ("logins", "identity-views", "linkage-coverage"),
+        ("logins", "identity-views", "research-access", "linkage-coverage"),
     ),
 )
 

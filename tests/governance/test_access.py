@@ -1,4 +1,5 @@
-"""Sign-ins and identity views from the audit trail, and the chain check kept in it."""
+"""Sign-ins, identity views, extracts and downloads from the audit trail, and the chain
+check kept in it."""
 
 from datetime import date
 
@@ -49,6 +50,31 @@ def test_identity_views_for_a_site_are_of_its_participants(net):
     month = date.today().strftime("%Y-%m")
     assert everywhere == {f"{month} · dm": (2,)}
     assert at_a == {f"{month} · dm": (1,)}
+
+
+def test_extracts_and_downloads_by_project_and_researcher_whatever_the_site(net):
+    with session_scope(net.engine) as s:
+        for actor, action, project in (
+            ("rita", "research.extract", "P-ONE"),
+            ("rita", "research.download", "P-ONE"),
+            ("rita", "research.download", "P-ONE"),
+            ("sam", "research.download", "P-ONE"),
+            ("rita", "research.extract", "P-TWO"),
+            ("rita", "research.query", "P-TWO"),  # a question, not an extract
+        ):
+            audit.record(s, actor=actor, action=action, project=project)
+    with Session(net.engine) as s:
+        everywhere = access.research(s, ALL_TIME, NETWORK)
+        at_a = access.research(s, all_time(net.a), NETWORK)
+        before = access.research(s, period(date(2000, 1, 1), date(2000, 12, 31)), NETWORK)
+    assert everywhere.columns[1:] == ("Extracts", "Downloads")
+    assert rows_of(everywhere) == {
+        "P-ONE · rita": (1, 2),
+        "P-ONE · sam": (0, 1),
+        "P-TWO · rita": (1, 0),
+    }
+    assert rows_of(at_a) == rows_of(everywhere)
+    assert rows_of(before) == {}
 
 
 def test_a_chain_check_is_kept_in_the_chain_and_the_latest_is_shown(net):

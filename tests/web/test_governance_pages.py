@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
+from cohort import audit
 from cohort.db import session_scope
 from cohort.models import AuditEvent, Site
 from tests.governance.seed import at, consents, declines
@@ -191,3 +192,12 @@ def test_the_menu_offers_the_dashboard_to_governance(client, network):
     sign_in(client, "network")
     assert 'href="/governance"' in client.get("/").text
     assert csrf_of(client.get("/governance").text)
+
+
+def test_the_access_page_shows_extracts_and_downloads_by_project(client, network):
+    with session_scope(network.engine) as db:
+        audit.record(db, actor="rita", action="research.download", project="P-ONE")
+    sign_in(client, "network")
+    page = client.get("/governance/access").text
+    assert "Extracts and downloads by project and researcher" in page
+    assert "P-ONE · rita" in page
