@@ -19,6 +19,7 @@ from tests.web.conftest import add_user, ensure_site, make_instance, sign_in
 PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
+    ("POST", "/language"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/docs"),
     ("GET", "/api/v1/openapi.json"),
@@ -37,6 +38,8 @@ PATH_SAMPLES = {
     "site_code": "NOSUCH",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Signing out revokes the session it is sent with: it gets a browser signed in for it.
+SIGNS_OUT = {("POST", "/logout")}
 # Authenticated by a token in the posted form, never by a cookie: no CSRF token to check.
 TOKEN_IN_FORM = ("/redcap/",)
 MARKER = "Zebedee"  # in the data (a site, another user): no refusal may show it
@@ -90,6 +93,12 @@ def matrix(tmp_path_factory):
     instance.engine.dispose()
 
 
+def fresh_session(app, role: str) -> tuple[dict, str]:
+    client = TestClient(app)
+    csrf = sign_in(client, role.replace("_", "-"))
+    return dict(client.cookies), csrf
+
+
 def call(app, method: str, path: str, cookies: dict, csrf: str | None, token: str | None = None):
     client = TestClient(app, cookies=cookies, raise_server_exceptions=False)
     url = concrete(path)
@@ -126,7 +135,11 @@ def test_route_by_role(matrix, role):
     for method, path, allowed in route_table(app):
         if is_public(method, path):
             continue
-        response = call(app, method, path, cookies, csrf, token)
+        if (method, path) in SIGNS_OUT and role in signed_in:
+            cookies_here, csrf_here = fresh_session(app, role)
+            response = call(app, method, path, cookies_here, csrf_here)
+        else:
+            response = call(app, method, path, cookies, csrf, token)
         if role in allowed:
             ok = response.status_code not in (401, 403) and response.status_code < 500
         else:
@@ -137,16 +150,28 @@ def test_route_by_role(matrix, role):
     assert wrong == [], "\n".join(wrong)
 
 
-def test_every_state_changing_route_needs_the_csrf_token(matrix):
+@pytest.mark.parametrize("csrf", [None, "0" * 64], ids=["missing", "wrong"])
+def test_every_state_changing_route_needs_the_csrf_token(matrix, csrf):
     app, signed_in = matrix
     missing = []
     for method, path, allowed in route_table(app):
         if method in UNSAFE and not is_public(method, path) and not path.startswith(TOKEN_IN_FORM):
             cookies, _, _ = signed_in[sorted(allowed)[0]]
-            response = call(app, method, path, cookies, csrf=None)
+            response = call(app, method, path, cookies, csrf=csrf)
             if response.status_code != 403:
                 missing.append(f"{method} {path}: {response.status_code}")
     assert missing == []
+
+
+@pytest.mark.parametrize("csrf", ["", "0" * 64], ids=["missing", "wrong"])
+def test_public_forms_need_the_csrf_token_of_the_visitors_session(matrix, csrf):
+    app, _ = matrix
+    client = TestClient(app)
+    client.get("/login")  # an anonymous session, as a visitor has
+    for method, path in sorted(PUBLIC):
+        if method in UNSAFE:
+            response = client.request(method, path, data={"csrf_token": csrf, "next": "/"})
+            assert response.status_code == 403, path
 
 
 def test_public_routes_answer_anonymous_visitors(matrix):
