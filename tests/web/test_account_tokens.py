@@ -1,17 +1,14 @@
 """The account page's API tokens in REDCap's form: offered to the roles allowed the REDCap
-API only, shown once, kept as a hash, revocable like the others, and accepted by PyCap
-against a real server."""
+API only, shown once, kept as a hash, revocable like the others (PyCap with a token from
+this page: tests/web/test_redcap_routes.py)."""
 
 import hashlib
 import re
 
-import pytest
-from redcap import Project, RedcapError
 from sqlmodel import Session, select
 
 from cohort.models import ApiToken
-from tests.live_server import serve
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import sign_in
 
 REDCAP_FORM = re.compile(r"[0-9A-F]{32}")
 CHOICE = 'name="redcap"'
@@ -76,24 +73,3 @@ def test_a_role_without_the_redcap_api_is_refused_one_and_nothing_is_issued(
     assert 'id="new-token"' not in refused.text
     with Session(instance.engine) as db:
         assert db.exec(select(ApiToken)).all() == []
-
-
-def test_pycap_works_with_the_token_from_the_page_until_it_is_revoked(
-    client, instance, make_user, db_url
-):
-    make_user("mia", "midwife")
-    csrf = sign_in(client, "mia")
-    issued = issue(client, csrf, redcap="yes")
-    token = new_token(issued.text)
-    token_id = re.search(r"/account/tokens/(\d+)/revoke", issued.text).group(1)
-    with serve(instance.settings.data_dir, database_url=db_url) as url:
-        project = Project(f"{url}/redcap/api/", token)
-        assert project.def_field == "study_id"
-        assert project.export_records() == []
-        page = client.get("/account")
-        revoked = client.post(
-            f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_of(page.text)}
-        )
-        assert revoked.status_code == 200
-        with pytest.raises(RedcapError):
-            project.export_records()

@@ -3,6 +3,7 @@
 scoping by the token owner's role and site, and REDCap's error shapes."""
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -10,12 +11,14 @@ import httpx
 import pandas as pd
 import pytest
 import semantic_version
+from fastapi.testclient import TestClient
 from redcap import Project, RedcapError
 from sqlmodel import Session, select
 
 from cohort import synth
 from cohort.db import make_engine
 from cohort.models import AuditEvent
+from cohort.web.app import create_app
 from tests.interop.redcap_world import (
     OTHER_SITE,
     SITE,
@@ -25,6 +28,7 @@ from tests.interop.redcap_world import (
     migrated_url,
 )
 from tests.live_server import serve
+from tests.web.conftest import csrf_of, sign_in
 
 AT_SITE, ELSEWHERE = 12, 3
 CHECKBOXES = [
@@ -316,3 +320,23 @@ def test_the_forms_filter_and_filter_logic_on_the_consent_date(live):
     assert list(whole)[:2] == ["study_id", "consent_date"] and "nhs_number" in whole
     wrong = post(live, content="record", format="json", forms="no_such_form")
     assert wrong.status_code == 400 and "no_such_form" in wrong.json()["error"]
+
+
+def test_pycap_works_with_a_token_from_the_account_page_until_it_is_revoked(live):
+    url, world = live
+    with TestClient(create_app(world.instance)) as page:
+        csrf = sign_in(page, "mw")
+        issued = page.post(
+            "/account/tokens", data={"label": "PyCap", "redcap": "yes", "csrf_token": csrf}
+        )
+        token = re.search(r'<code id="new-token">(.*?)</code>', issued.text).group(1)
+        proj = Project(url, token)
+        assert proj.def_field == "study_id"
+        assert len(proj.export_records(fields=["study_id"])) >= AT_SITE
+        token_id = re.findall(r"/account/tokens/(\d+)/revoke", issued.text)[-1]  # the newest
+        revoked = page.post(
+            f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_of(issued.text)}
+        )
+        assert revoked.status_code == 200
+    with pytest.raises(RedcapError):
+        proj.export_records()
