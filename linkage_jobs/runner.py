@@ -61,6 +61,7 @@ KEPT_REJECTIONS = 1000  # reasons stored per run; rows_rejected has the full cou
 UNFINISHED = (".partial", ".tmp")
 PURGING_LEVELS = tuple(level.code for level in LEVELS if not level.keeps_linked_data)
 RUNNING = "running"
+CHILD_KEY_FIELDS = ("nhs_number", "date_of_birth", "sex", "given_name")  # child_keys' order
 INTERRUPTED = (
     "the run was interrupted before its rows were written (the process stopped); nothing "
     "was linked and the file is tried again on the next run"
@@ -332,7 +333,7 @@ def _child_study_ids(
         children.resolve(session, mother_id, *children.child_keys(instance.keys, mother_id, *who))
         for mother_id, who in zip(
             rows["study_id"].map(cohort.participant_ids),
-            rows[["nhs_number", "date_of_birth", "sex"]].itertuples(index=False, name=None),
+            rows[list(CHILD_KEY_FIELDS)].itertuples(index=False, name=None),
             strict=True,
         )
     ]
@@ -367,9 +368,7 @@ def _queue(
     for _, row in rows.iterrows():
         mother_id = cohort.participant_ids[row["study_id"]]
         nhs_index, birth_key = (
-            children.child_keys(
-                instance.keys, mother_id, row["nhs_number"], row["date_of_birth"], row["sex"]
-            )
+            children.child_keys(instance.keys, mother_id, *row[list(CHILD_KEY_FIELDS)])
             if spec.subject == "child"
             else (None, None)
         )
