@@ -7,8 +7,9 @@
 - an aggregate query (mean BMI by delivery mode, disclosure control applied) over
   1,000,000 linked maternity rows, beside a bare DuckDB GROUP BY of the same table.
 
-The consent zone is bulk-loaded (executemany) and the store written directly in DuckDB,
-not through linkage. ``BENCH_RESEARCH_SCALE`` (default 1) scales every count down for a
+The world is seeded by ``cohort.research.sample_world``, as the research tests seed
+theirs: the consent zone bulk-loaded, the store written by its own writer (not through
+matching). ``BENCH_RESEARCH_SCALE`` (default 1) scales every count down for a
 quick run.
 """
 
@@ -18,18 +19,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import insert
 from sqlmodel import select
 
 from bench.harness import Row, median, p99, timed
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
-from cohort.models import ChildParticipant, Consent, Participant, Site, User
-from cohort.research import extracts, projects, queries
+from cohort.models import Site, User
+from cohort.research import extracts, projects, queries, sample_world
 from cohort.research.project_data import QUIET
 from linkage_jobs.spec import load_specs
-from linkage_jobs.store import DUCK_TYPES, LINK_COLUMNS
+from linkage_jobs.store import DUCK_TYPES
 
 SCALE = float(os.environ.get("BENCH_RESEARCH_SCALE", "1"))
 MOTHERS = int(100_000 * SCALE)
@@ -44,6 +44,7 @@ ROWS_PER = {
 EXTRACT_RUNS = 3
 QUERY_RUNS = 7
 SNAPSHOT = datetime(2026, 11, 1, tzinfo=UTC)
+LINKED_AT = datetime(2026, 6, 1, tzinfo=UTC)
 QUERY = queries.Query("maternity", ("Delivery_Mode",), "mean", "BMI_At_Booking")
 ITEMS = {"link_mother_health": True, "link_baby_health": True, "link_council": True}
 
@@ -51,50 +52,25 @@ ITEMS = {"link_mother_health": True, "link_baby_health": True, "link_council": T
 def _seed_consent(settings: Settings) -> None:
     instance = open_instance(settings)
     rng = random.Random(5)  # noqa: S311  (synthetic spread, not a secret)
+    enrolled = datetime(2024, 1, 1, tzinfo=UTC)
+    mothers = [
+        sample_world.Mother(
+            study_id=f"BB-{i:07d}",
+            enrolled_at=enrolled + timedelta(minutes=i),
+            items={**ITEMS, "contact": rng.random() < 0.5},
+            age_band=rng.choice(["20_24", "25_29", "30_34"]),
+            ethnicity=rng.choice(["white_british", "pakistani", "indian"]),
+            language=rng.choice(["en", "en", "en", "ur", "pl"]),
+        )
+        for i in range(MOTHERS)
+    ]
     with session_scope(instance.engine) as s:
         site = Site(code="BRD", name="Bradford")
         staff = User(username="mw", full_name="Mw", role="midwife", password_hash="x")  # noqa: S106
         s.add_all([site, staff])
         s.flush()
-        enrolled = datetime(2024, 1, 1, tzinfo=UTC)
-        conn = s.connection()
-        conn.execute(
-            insert(Participant.__table__),
-            [
-                {
-                    "id": i + 1,
-                    "study_id": f"BB-{i:07d}",
-                    "site_id": site.id,
-                    "created_at": enrolled + timedelta(minutes=i),
-                }
-                for i in range(MOTHERS)
-            ],
-        )
-        conn.execute(
-            insert(Consent.__table__),
-            [
-                {
-                    "participant_id": i + 1,
-                    "site_id": site.id,
-                    "recorded_by": staff.id,
-                    "form_name": "babi_consent",
-                    "form_version": "1.0",
-                    "language": rng.choice(["en", "en", "en", "ur", "pl"]),
-                    "age_band": rng.choice(["20_24", "25_29", "30_34"]),
-                    "ethnicity": rng.choice(["white_british", "pakistani", "indian"]),
-                    "items": {**ITEMS, "contact": rng.random() < 0.5},
-                    "recorded_at": enrolled + timedelta(minutes=i),
-                }
-                for i in range(MOTHERS)
-            ],
-        )
-        conn.execute(
-            insert(ChildParticipant.__table__),
-            [
-                {"study_id": f"BC-{i:07d}", "mother_id": i + 1, "birth_key": f"k{i}"}
-                for i in range(MOTHERS)
-            ],
-        )
+        ids = sample_world.enrol(s, site.id, staff.id, mothers)
+        sample_world.add_children(s, [(f"BC-{i:07d}", pid) for i, pid in enumerate(ids)])
     instance.engine.dispose()
 
 
@@ -110,29 +86,21 @@ def _value_sql(kind: str, i: int) -> str:
 
 
 def _seed_store(path: Path) -> None:
-    with duckdb.connect(str(path)) as con:
+    """Each source's rows generated in DuckDB, written by the store's own writer."""
+    with duckdb.connect() as con:
         con.execute(QUIET)
         for name, spec in load_specs().items():
             prefix = "BB" if spec.subject == "mother" else "BC"
-            rows = MOTHERS * ROWS_PER[name]
             payload = [
                 f'CAST({_value_sql(t, i)} AS {DUCK_TYPES[t]}) AS "{c}"'
                 for i, (c, t) in enumerate(spec.payload.items())
             ]
-            link = [
-                f"'{prefix}-' || lpad((n % {MOTHERS})::VARCHAR, 7, '0') AS study_id",
-                "'r' || n::VARCHAR AS record_key",
-                f"'{name}' AS source",
-                "1::BIGINT AS run_id",
-                "TIMESTAMPTZ '2026-06-01 00:00:00+00' AS linked_at",
-                "'exact' AS method",
-                "1.0::DOUBLE AS match_probability",
-            ]
-            assert len(link) == len(LINK_COLUMNS)
-            con.execute(
-                f'CREATE TABLE main."{name}" AS SELECT {", ".join(link + payload)} '  # noqa: S608
-                f"FROM range({rows}) t(n)"
-            )
+            study_id = f"'{prefix}-' || lpad((n % {MOTHERS})::VARCHAR, 7, '0') AS study_id"
+            rows = con.sql(
+                f"SELECT {', '.join([study_id, *payload])} "  # noqa: S608
+                f"FROM range({MOTHERS * ROWS_PER[name]}) t(n)"
+            ).df()
+            sample_world.link(path, name, rows, linked_at=LINKED_AT)
 
 
 def _register(settings: Settings) -> None:

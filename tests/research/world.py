@@ -1,6 +1,7 @@
 """A small research world: a site, staff, participants with chosen consents and
-withdrawals, children, linked rows in the research store written by the store's own
-writer, and projects registered through the service."""
+withdrawals, children and linked rows (seeded by ``cohort.research.sample_world``, as the
+research benchmark seeds its hundred thousand), and projects registered through the
+service."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,11 +16,9 @@ from cohort.config import Settings
 from cohort.consent_items import CONSENT_ITEMS
 from cohort.db import session_scope
 from cohort.keys import KeyRing, init_keys, load_keys
-from cohort.models import ChildParticipant, Consent, Participant, Site, User, Withdrawal
-from cohort.research import projects
+from cohort.models import Participant, Site, User, Withdrawal
+from cohort.research import projects, sample_world
 from forms import registry
-from linkage_jobs import store
-from linkage_jobs.spec import load_specs
 
 LINKED_AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SNAPSHOT = datetime(2026, 7, 1, tzinfo=UTC)
@@ -50,34 +49,18 @@ class ResearchWorld:
     ) -> Participant:
         """A participant with one consent (all items unless told), optionally withdrawn."""
         self._next += 1
+        mother = sample_world.Mother(
+            study_id=f"BB-{self._next:04d}-0000",
+            enrolled_at=enrolled_at
+            or datetime(2025, 3, 14, 9, tzinfo=UTC) + timedelta(days=self._next),
+            items={**ALL_ITEMS, **(items or {})},
+            withdrawal=withdrawal,
+            **consent,
+        )
         with self.session() as s:
             site = s.exec(Site.__table__.select()).first()
-            p = Participant(
-                study_id=f"BB-{self._next:04d}-0000",
-                site_id=site.id,
-                created_at=enrolled_at
-                or datetime(2025, 3, 14, 9, tzinfo=UTC) + timedelta(days=self._next),
-            )
-            s.add(p)
-            s.flush()
-            s.add(
-                Consent(
-                    participant_id=p.id,
-                    site_id=site.id,
-                    recorded_by=self.manager.id,
-                    form_name="babi_consent",
-                    form_version="1.0",
-                    language=consent.get("language", "en"),
-                    age_band=consent.get("age_band", "25_29"),
-                    ethnicity=consent.get("ethnicity", "pakistani"),
-                    items={**ALL_ITEMS, **(items or {})},
-                )
-            )
-            if withdrawal:
-                s.add(
-                    Withdrawal(participant_id=p.id, level=withdrawal, recorded_by=self.manager.id)
-                )
-            s.flush()
+            (pid,) = sample_world.enrol(s, site.id, self.manager.id, [mother])
+            p = s.get(Participant, pid)
             s.expunge(p)
             return p
 
@@ -90,25 +73,13 @@ class ResearchWorld:
     def child(self, mother: Participant, suffix: str = "1") -> str:
         study_id = mother.study_id[:-4] + f"C00{suffix}"
         with self.session() as s:
-            s.add(ChildParticipant(study_id=study_id, mother_id=mother.id, birth_key=study_id))
+            sample_world.add_children(s, [(study_id, mother.id)])
         return study_id
 
     def link(self, source: str, rows: list[dict], *, linked_at: datetime = LINKED_AT) -> None:
         """Write rows (study_id + payload columns) into the store as a linkage run would."""
-        spec = load_specs()[source]
-        frame = pd.DataFrame(rows)
-        frame["record_key"] = [f"{source}-{i}-{linked_at.timestamp()}" for i in range(len(frame))]
-        frame["method"] = "exact"
-        frame["match_probability"] = 1.0
-        pending = pd.DataFrame(columns=["pair_id", "study_id", "record_key"])
-        store.write_run(
-            self.settings.research_store_path,
-            spec,
-            run_id=1,
-            sha256=f"{source}{linked_at.timestamp()}{len(rows)}".ljust(64, "0"),
-            linked=frame,
-            pending=pending,
-            linked_at=linked_at,
+        sample_world.link(
+            self.settings.research_store_path, source, pd.DataFrame(rows), linked_at=linked_at
         )
 
     def project(self, code: str = "PRJ-A", *, members=("rita",), **approval) -> str:
