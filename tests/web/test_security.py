@@ -28,6 +28,21 @@ def test_every_response_carries_the_security_headers(client, path):
     assert headers["referrer-policy"] == "no-referrer"
 
 
+DOWNLOADS = ["/instruments/babi_consent/1.0/dictionary.csv", "/api/v1/instruments/babi_consent/1.0"]
+
+
+@pytest.mark.parametrize("path", DOWNLOADS)
+def test_downloads_carry_the_security_headers_and_are_not_cached(client, make_user, path):
+    make_user("dora", "data_manager")
+    sign_in(client, "dora")
+    response = client.get(path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_pages_are_not_cached_but_static_files_may_be(client):
     assert client.get("/login").headers["cache-control"] == "no-store"
     assert "cache-control" not in client.get("/static/cohort/nhsuk-init.js").headers

@@ -12,7 +12,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import event
 from sqlmodel import select
 
-from cohort.auth import users
+from cohort.auth import passwords, users
 from cohort.db import session_scope
 from cohort.models import AuditEvent, WebSession
 from cohort.web.app import create_app
@@ -300,3 +300,25 @@ def test_finding_the_signed_in_user_is_one_query_and_no_write(client, make_user,
         event.remove(instance.engine, "before_cursor_execute", count)
     assert statements.count("SELECT") == 1
     assert not {"UPDATE", "INSERT", "DELETE"} & set(statements)
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("nobody", PASSWORD), ("ada", "not the password"), ("ada", PASSWORD)],
+    ids=["unknown user", "wrong password", "right password"],
+)
+def test_every_sign_in_costs_one_password_verification(
+    client, make_user, monkeypatch, username, password
+):
+    """The same work whether the username exists or not, so timing tells nothing."""
+    make_user("ada")
+    verified = []
+    real = passwords.verify
+
+    def counted(password_hash: str, attempt: str) -> bool:
+        verified.append(attempt)
+        return real(password_hash, attempt)
+
+    monkeypatch.setattr(passwords, "verify", counted)
+    _login(client, username, password)
+    assert verified == [password]
