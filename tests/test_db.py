@@ -88,5 +88,7 @@ def test_the_sqlite_reader_is_made_once_and_closed_with_its_engine(tmp_path):
     assert read_engine(engine) is reader and reader is not engine
     with reader.connect() as conn:
         assert conn.execute(text("PRAGMA query_only")).scalar() == 1
+    pool = reader.pool
+    assert pool.checkedin() == 1
     engine.dispose()
-    assert reader.pool.checkedin() == 0
+    assert pool.checkedin() == 0
