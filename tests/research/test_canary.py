@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from cohort import synth
-from cohort.models import ChildParticipant, Participant
-from cohort.research import extracts, projects
+from cohort.models import ChildParticipant, Participant, User
+from cohort.research import extracts, projects, queries, query_table
 from cohort.web.app import create_app
 from linkage_jobs import runner
 from tests.linkage.linkage_world import SEED, TODAY, world_fixture
@@ -163,6 +163,34 @@ def test_no_identifier_or_study_id_reaches_the_research_side(world):
                 )
                 assert page.status_code == 200, page.text
                 outputs[f"console {sql}"] = page.content
+                answer = client.post(
+                    "/api/v1/projects/CANARY/console", json={"sql": sql}, headers=headers
+                )
+                assert answer.status_code == 200, answer.text
+                outputs[f"console api {sql}"] = answer.content
+        chosen = {"variables": ["consent.site", "maternity", "birth_notifications"]}
+        part = client.post("/api/v1/projects/CANARY/extracts", json=chosen, headers=headers)
+        assert part.status_code == 201, part.text
+        again = client.post(f"/api/v1/extracts/{part.json()['id']}/rerun", headers=headers)
+        assert again.status_code == 201, again.text
+        outputs["api extract, some variables"] = part.content
+        outputs["api rerun"] = again.content
+        for made in (part, again):
+            for name in ["manifest.json", "zip"]:
+                response = client.get(f"/api/v1/extracts/{made.json()['id']}/files/{name}")
+                outputs[f"extract {made.json()['id']} {name}"] = response.content
+        client.cookies.clear()
+        sign_in(client, "dana")
+        outputs["edit page"] = client.get("/projects/CANARY/edit").content
+    with Session(instance.engine) as s:
+        rita = s.exec(select(User).where(User.username == "rita")).one()
+        firsts = [("consent", "site"), *[(d, next(iter(world.specs[d].payload))) for d in SOURCES]]
+        for dataset, variable in firsts:
+            wanted = queries.Query(dataset, (variable,))
+            result = queries.run(
+                s, instance.settings, instance.keys.pseudonym, rita, "CANARY", wanted
+            )
+            outputs[f"cli query {dataset}"] = query_table.as_csv(result).encode()
     folder = extracts.directory(instance.settings, "CANARY", extract_id)
     for path in folder.iterdir():
         outputs[f"disk {path.name}"] = path.read_bytes()
