@@ -370,7 +370,8 @@ def _rows(name: str, saves: Load, health: Load) -> list[Row]:
 async def _measure(url: str, team: list[Midwife], workers: int, db: str) -> list[Row]:
     rows = []
     async with signed_in(url, team) as shifts:
-        for n, seed in zip(TEAMS, itertools.count(500), strict=False):
+        # Each run its own women: an NHS number saved by an earlier run would be a 409.
+        for n, seed in zip(TEAMS, itertools.count(500 + 10 * workers), strict=False):
             burst = {"requests": BENCH_REQUESTS, "seconds": BENCH_SECONDS}
             health = await work(shifts[:n], rota=HEALTH_ROUND, seed=seed, **burst)
             saves = await work(shifts[:n], rota=SAVE, seed=seed * 7919, **burst)
