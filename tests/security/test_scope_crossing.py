@@ -1,7 +1,8 @@
 """Scoped roles cannot reach past their scope by changing an id in the address.
 
-A midwife sees her own site's participants only, a researcher her own projects only, and
-an API token can be revoked by its owner only. Each row of the table is an id-bearing
+A midwife sees her own site's participants only, a site's governance lead her own site's
+figures only, a researcher her own projects only, and an API token can be revoked by its
+owner only. Each row of the table is an id-bearing
 route called by someone whose scope it is not: she is refused (403 or 404, as if it did
 not exist) or answered with nothing of it, the participant's identifiers never appear,
 and nothing changes. The same GET by the rightful user succeeds, so no row passes by
@@ -41,6 +42,9 @@ CROSSINGS = [
     ("mw-lds", "GET", "/fhir/sites/RAE/Consent.ndjson", "mw-rae"),
     ("mw-lds", "GET", "/fhir/Consent?patient={sid}", "mw-rae"),
     ("mw-lds", "POST", "/account/tokens/{token}/revoke", None),
+    ("gov-lds", "GET", "/governance?site=RAE", "gov-rae"),
+    ("gov-lds", "GET", "/governance/withdrawals?site=RAE", "gov-rae"),
+    ("gov-lds", "GET", "/governance/access?site=RAE", "gov-rae"),
     ("rs-one", "GET", "/projects/TWO", "rs-two"),
     ("rs-one", "GET", "/api/v1/projects/TWO", "rs-two"),
     ("rs-one", "GET", "/api/v1/projects/TWO/extracts", "rs-two"),
@@ -73,6 +77,8 @@ def network(tmp_path_factory):
         sites.add_site(db, "LDS", "Leeds General Infirmary", actor="test")
     add_user(instance, "mw-rae", "midwife")
     add_user(instance, "mw-lds", "midwife", site_code="LDS")
+    add_user(instance, "gov-rae", "governance", site_code="RAE")
+    add_user(instance, "gov-lds", "governance", site_code="LDS")
     with session_scope(instance.engine) as db:
         for code in ("ONE", "TWO"):
             projects.register(
@@ -97,7 +103,7 @@ def network(tmp_path_factory):
         study_id = done.result["study_id"]
     app = create_app(instance)
     signed_in = {}
-    for username in ("mw-rae", "mw-lds", "rs-one", "rs-two"):
+    for username in ("mw-rae", "mw-lds", "gov-rae", "gov-lds", "rs-one", "rs-two"):
         with session_scope(instance.engine) as db:
             bearer = tokens.issue_token(db, get_user(db, username), "t", actor="test")
         client = TestClient(app, raise_server_exceptions=False)
