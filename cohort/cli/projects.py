@@ -1,12 +1,16 @@
-"""``cohort projects``: register research projects and put researchers on them."""
+"""``cohort projects``: register research projects, change their approval and put
+researchers on them; make, re-run and list extracts and ask aggregate questions for a
+researcher (``--as``), who is held to the project as on the web (on it, approved today)."""
 
 from datetime import date
 
 import typer
+from sqlmodel import Session, select
 
 from cohort.cli.common import CLI_ACTOR, app, unit_of_work
-from cohort.errors import CohortError
-from cohort.research import projects
+from cohort.errors import CohortError, NotFound
+from cohort.models import User
+from cohort.research import extracts, projects, queries, query_table
 
 projects_app = typer.Typer(no_args_is_help=True, help="Research project commands.")
 app.add_typer(projects_app, name="projects")
@@ -48,6 +52,122 @@ def register(
     with unit_of_work() as (_, session):
         project = projects.register(session, approval, actor=CLI_ACTOR)
     typer.echo(f"project {project.code} registered: {project.title}")
+
+
+@projects_app.command("edit")
+def edit(
+    code: str,
+    end: str | None = typer.Option(None, "--until", help="New last day (YYYY-MM-DD)."),
+    variable: list[str] | None = typer.Option(
+        None, help="The whole new approval: 'dataset.variable' or 'dataset'; repeat."
+    ),
+    granularity: str | None = typer.Option(None, help="Dates as day, month or year."),
+    row_level: bool | None = typer.Option(
+        None, "--row-level/--aggregates-only", help="Row-level extracts approved or not."
+    ),
+) -> None:
+    """Change a project's approval; each change is audited before and after."""
+    change = projects.Change(
+        approved_until=_day(end, "until") if end is not None else None,
+        variables=tuple(variable) if variable else None,
+        date_granularity=granularity,
+        row_level=row_level,
+    )
+    with unit_of_work() as (_, session):
+        project = projects.edit(session, code, change, actor=CLI_ACTOR)
+    typer.echo(f"project {project.code} changed")
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"there is no user called {username.strip()!r}")
+    return user
+
+
+AS = typer.Option(..., "--as", help="The researcher on the project it is done for.")
+
+
+@projects_app.command("extract")
+def extract(
+    code: str,
+    username: str = AS,
+    variable: list[str] | None = typer.Option(
+        None, help="Only this approved 'dataset.variable' or 'dataset'; repeat (default all)."
+    ),
+) -> None:
+    """Make an extract of the project's approved data as of now."""
+    with unit_of_work() as (inst, session):
+        made = extracts.make_extract(
+            session,
+            inst.settings,
+            inst.keys.pseudonym,
+            _user(session, username),
+            code,
+            variables=variable or None,
+        )
+        folder = extracts.directory(inst.settings, code.strip().upper(), made.id)
+    typer.echo(f"extract {made.id} made: {len(made.files) + 1} files in {folder}")
+
+
+@projects_app.command("rerun")
+def rerun(extract_id: int, username: str = AS) -> None:
+    """Make a new extract from a saved one's definition, as of the same snapshot."""
+    with unit_of_work() as (inst, session):
+        made = extracts.rerun(
+            session, inst.settings, inst.keys.pseudonym, _user(session, username), extract_id
+        )
+    typer.echo(f"extract {made.id} made from extract {extract_id}'s definition")
+
+
+@projects_app.command("extracts")
+def list_extracts(code: str) -> None:
+    """List a project's extracts: id, snapshot, who made it, rows, and whether a full
+    withdrawal since means it must be deleted and re-pulled."""
+    with unit_of_work() as (_, session):
+        found = extracts.listed(session, projects.get_project(session, code))
+        for item in found:
+            e = item.extract
+            status = (
+                f"delete and re-pull ({item.withdrawn} withdrawn)" if item.withdrawn else "current"
+            )
+            typer.echo(
+                f"{e.id}\t{e.snapshot_at:%Y-%m-%dT%H:%M}\t{e.requested_by}\t{item.rows}\t{status}"
+            )
+
+
+def _filters(where: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in where:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CohortError(f"--where must be written variable=value, not {item!r}")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
+@projects_app.command("query")
+def query(
+    code: str,
+    username: str = AS,
+    dataset: str = typer.Option(..., help="The approved dataset to ask about."),
+    group_by: list[str] | None = typer.Option(
+        None, help="An approved variable; repeat (2 at most)."
+    ),
+    measure: str = typer.Option("count", help="count, mean or median."),
+    of: str | None = typer.Option(None, help="The numeric variable of a mean or median."),
+    where: list[str] | None = typer.Option(None, help="Only rows where variable=value; repeat."),
+    as_csv: bool = typer.Option(
+        False, "--csv", help="Write CSV rather than a tab-separated table."
+    ),
+) -> None:
+    """An aggregate query with disclosure control applied (counts of people)."""
+    wanted = queries.Query(dataset, tuple(group_by or ()), measure, of, _filters(where or []))
+    with unit_of_work() as (inst, session):
+        result = queries.run(
+            session, inst.settings, inst.keys.pseudonym, _user(session, username), code, wanted
+        )
+    typer.echo(query_table.as_csv(result) if as_csv else query_table.as_text(result), nl=False)
 
 
 @projects_app.command("add-researcher")
