@@ -43,6 +43,7 @@ from forms.i18n import N_
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "version": "2.6"}
 REMOVING_LEVELS = [level.code for level in LEVELS if not level.keeps_linked_data]
+LARGEST_ID = 2**31 - 1  # PostgreSQL's integer, the extract id column's type
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # no clock time inside the zip either
 CONSENT_FORM = "babi_consent"
 DONE = {
@@ -237,6 +238,8 @@ def rerun(
 
 
 def _extract(session: Session, extract_id: int) -> tuple[Extract, Project]:
+    if not 1 <= extract_id <= LARGEST_ID:  # beyond the column: no such extract, not a crash
+        raise NotFound(f"there is no extract {extract_id}")
     extract = session.get(Extract, extract_id)
     if extract is None or extract.deleted_at is not None:
         raise NotFound(f"there is no extract {extract_id}")

@@ -331,3 +331,10 @@ def test_narrowing_the_approval_keeps_old_extracts_and_shapes_new_ones(research,
     assert second.definition == {"variables": {"maternity": ["Parity"]}, "date_granularity": "year"}
     with research.session() as s, pytest.raises(CohortError, match="dates to the year"):
         extracts.rerun(s, research.settings, research.keys.pseudonym, research.researcher, first.id)
+
+
+@pytest.mark.parametrize("extract_id", [0, -1, 2**31, 9066075224406])
+def test_an_extract_id_beyond_the_column_is_simply_not_found(research, extract_id):
+    research.project()
+    with research.session() as s, pytest.raises(NotFound, match=f"no extract {extract_id}"):
+        extracts.download(s, research.settings, research.researcher, extract_id, "zip")
