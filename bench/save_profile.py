@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
 from bench.harness import Row, median, pg_database
-from bench.load import Load, consent_answers, drive, prepare, women
+from bench.load import START_S, Load, consent_answers, drive, prepare, women
 from cohort import audit, vault
 from cohort.auth import passwords
 from cohort.auth.tokens import issue_token
@@ -190,7 +190,7 @@ def _lock_waits(pg_url: str, data: Path) -> list[Row]:
                 conn.commit()
                 time.sleep(SAMPLE_EVERY_S)
 
-    with serve(data, pg_url, workers=2) as base:
+    with serve(data, pg_url, workers=2, timeout_s=START_S) as base:
         sampler = threading.Thread(target=watch)
         load: Load = Load()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import Midwife, prepare
+from bench.load import START_S, Midwife, prepare  # noqa: F401  (START_S: for the specs)
 from cohort.config import Settings
 from cohort.instance import Instance, open_instance
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from cohort.config import Settings
 from tests.live_server import serve
-from tests.reliability.conftest import Deployment, opened
+from tests.reliability.conftest import START_S, Deployment, opened
 from tests.reliability.ledger import broken_invariants, chain, unaccounted
 from tests.reliability.processes import load_in_background, wait_for
 
@@ -52,7 +52,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_submission(
 ):
     backup = tmp_path / "backup"
     with (
-        serve(deployment.data_dir, deployment.database_url) as url,
+        serve(deployment.data_dir, deployment.database_url, timeout_s=START_S) as url,
         load_in_background(url, deployment.team, requests=MANY, seconds=300) as load,
     ):
         wait_for(

@@ -7,7 +7,7 @@ import pytest
 
 from bench.load import ROUND, run_load
 from tests.live_server import serve
-from tests.reliability.conftest import opened
+from tests.reliability.conftest import START_S, opened
 from tests.reliability.ledger import (
     acknowledged_counts,
     broken_invariants,
@@ -22,7 +22,9 @@ SECONDS = 120  # a cap only: the load is bounded by its count
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_every_acknowledged_submission_is_stored_exactly_once(deployment, workers):
-    with serve(deployment.data_dir, deployment.database_url, workers=workers) as url:
+    with serve(
+        deployment.data_dir, deployment.database_url, workers=workers, timeout_s=START_S
+    ) as url:
         load = run_load(
             url,
             deployment.team,

@@ -4,7 +4,7 @@ there, nothing is half-written, the audit chain verifies, and saving works again
 
 from bench.load import ROUND, run_load
 from tests.live_server import serve
-from tests.reliability.conftest import opened
+from tests.reliability.conftest import START_S, opened
 from tests.reliability.ledger import (
     acknowledged_counts,
     broken_invariants,
@@ -21,7 +21,9 @@ MANY = 10_000  # more than get sent before the kill: the load is cut, not finish
 
 def test_a_server_killed_mid_load_keeps_every_acknowledged_submission(deployment):
     with (
-        serve(deployment.data_dir, deployment.database_url, workers=WORKERS) as url,
+        serve(
+            deployment.data_dir, deployment.database_url, workers=WORKERS, timeout_s=START_S
+        ) as url,
         load_in_background(url, deployment.team, requests=MANY, seconds=120) as cut,
     ):
         wait_for(
@@ -37,7 +39,9 @@ def test_a_server_killed_mid_load_keeps_every_acknowledged_submission(deployment
         )
     assert cut.server_errors() == []
 
-    with serve(deployment.data_dir, deployment.database_url, workers=WORKERS) as url:
+    with serve(
+        deployment.data_dir, deployment.database_url, workers=WORKERS, timeout_s=START_S
+    ) as url:
         after = run_load(
             url, deployment.team, requests=len(ROUND) * len(deployment.team), seconds=120, seed=202
         )

@@ -21,7 +21,7 @@ from bench.load import ROUND, Load, Midwife, prepare, run_load, signed_in, work
 from cohort.config import Settings
 from cohort.instance import initialise
 from tests.live_server import free_port, serve
-from tests.reliability.conftest import opened
+from tests.reliability.conftest import START_S, opened
 from tests.reliability.ledger import (
     acknowledged_counts,
     broken_invariants,
@@ -113,7 +113,7 @@ def through_a_fault(
     data: Path, cause: Callable[[], None], cure: Callable[[], None], database_url: str | None = None
 ) -> None:
     team = prepare(data, database_url, midwives=1)
-    with serve(data, database_url) as url:
+    with serve(data, database_url, timeout_s=START_S) as url:
         before, during, after = asyncio.run(_rounds_around(url, team, cause, cure))
     assert [s for s in before.sent + after.sent if not s.acknowledged] == []
     assert_refused_clearly(during)
@@ -136,7 +136,7 @@ def test_a_read_only_sqlite_disk_stops_the_server_starting_and_it_starts_once_wr
     remount(small_disk, "rw")
     assert_refused_to_start(refused, "cannot open the database")
 
-    with serve(small_disk) as url:
+    with serve(small_disk, timeout_s=START_S) as url:
         after = one_round(url, team, seed=321)
     assert [s for s in after.sent if not s.acknowledged] == []
     assert_intact(Settings(data_dir=small_disk), [after])
@@ -211,5 +211,5 @@ def test_a_missing_key_file_stops_the_server_starting_with_one_clear_line(tmp_pa
 
     lookup.write_bytes(kept)
     lookup.chmod(0o600)
-    with serve(data) as url:
+    with serve(data, timeout_s=START_S) as url:
         assert url
