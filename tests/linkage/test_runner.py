@@ -346,16 +346,16 @@ def test_no_further_data_keeps_what_was_linked_but_links_nothing_new(linkage):
 
 def test_consent_withdrawn_during_a_run_is_filtered_at_write_time(linkage, monkeypatch):
     linkage.deliver("maternity")
-    real_link = runner.link
+    real_link = runner.link_with_model
     withdrawn = []
 
     def link_then_withdraw(cohort, source, **kw):
-        matches = real_link(cohort, source, **kw)
-        withdrawn.append(matches["study_id"].iloc[0])
+        linked = real_link(cohort, source, **kw)
+        withdrawn.append(linked.matches["study_id"].iloc[0])
         linkage.withdraw(withdrawn[0], "no_data")
-        return matches
+        return linked
 
-    monkeypatch.setattr(runner, "link", link_then_withdraw)
+    monkeypatch.setattr(runner, "link_with_model", link_then_withdraw)
     (done,) = run(linkage, "maternity")
     assert done.consent_filtered >= 1
     assert withdrawn[0] not in set(linkage.linked("maternity")["study_id"])
