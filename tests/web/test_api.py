@@ -110,6 +110,8 @@ def test_openapi_describes_the_api_and_not_the_pages(client):
         "/api/v1/projects/{code}",
         "/api/v1/projects/{code}/extracts",
         "/api/v1/projects/{code}/queries",
+        "/api/v1/projects/{code}/console",
         "/api/v1/extracts/{extract_id}/files/{name}",
+        "/api/v1/extracts/{extract_id}/rerun",
     }
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
