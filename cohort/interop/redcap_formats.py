@@ -6,6 +6,7 @@ import io
 import json
 from xml.sax.saxutils import escape
 
+from cohort.csv_cells import write_csv
 from cohort.errors import CohortError
 
 FORMATS = ("json", "csv", "xml")
@@ -29,14 +30,12 @@ def check_format(value: str, field: str = "format") -> str:
     return value
 
 
-def _csv(rows: list[dict], columns: list[str] | None) -> str:
+def _csv(rows: list[dict], columns: list[str] | None, root: str) -> str:
     header = columns if columns is not None else list(rows[0]) if rows else []
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    if not header:
+        return ""
+    cells = [header, *([row.get(c, "") for c in header] for row in rows)]
+    return write_csv(cells, dictionary=root == "metadata")
 
 
 def _xml(rows: list[dict], root: str) -> str:
@@ -52,7 +51,7 @@ def render(rows: list[dict], fmt: str, root: str, columns: list[str] | None = No
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False)
     if fmt == "csv":
-        return _csv(rows, columns)
+        return _csv(rows, columns, root)
     return _xml(rows, root)
 
 

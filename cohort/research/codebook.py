@@ -3,10 +3,9 @@ it came from and how it is coded. Descriptions come from the source specs and th
 catalogue; codings of consent variables from the consent instrument's dictionary (the
 REDCap choices, ``code, label``), so the codebook says what the form said."""
 
-import csv
-import io
 from dataclasses import dataclass
 
+from cohort.csv_cells import write_csv
 from cohort.research.catalogue import Dataset
 from cohort.research.coarsen import FORMATS
 from forms.spec import FormSpec
@@ -72,11 +71,7 @@ def entries(
 
 
 def as_csv(rows: list[Entry]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(r.cells() for r in rows)
-    return out.getvalue()
+    return write_csv([HEADER, *(r.cells() for r in rows)])
 
 
 def _md(cell: str) -> str:

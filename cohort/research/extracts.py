@@ -31,8 +31,8 @@ from sqlmodel import Session
 
 from cohort import audit
 from cohort.config import Settings
+from cohort.csv_cells import FORMULA_STARTS
 from cohort.errors import CohortError, Forbidden, NotFound
-from cohort.governance.csv_export import FORMULA_STARTS
 from cohort.models import Extract, ExtractMember, Project, User, Withdrawal, utcnow
 from cohort.research import coarsen, codebook, manifest, projects
 from cohort.research.catalogue import CONSENT, datasets

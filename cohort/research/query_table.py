@@ -3,10 +3,7 @@ the mean or median, with what disclosure control hid written as a word, never a 
 The command line prints it or writes it as CSV (cells a spreadsheet would run as a
 formula neutralised)."""
 
-import csv
-import io
-
-from cohort.governance.csv_export import neutralise
+from cohort.csv_cells import write_csv
 from cohort.research.queries import Result
 
 SUPPRESSED, WITHHELD = "suppressed", "withheld"
@@ -28,10 +25,7 @@ def cells(result: Result) -> list[list[str]]:
 
 
 def as_csv(result: Result) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([neutralise(c) for c in line] for line in cells(result))
-    return out.getvalue()
+    return write_csv(cells(result))
 
 
 def as_text(result: Result) -> str:

@@ -4,34 +4,15 @@ control, its rates recomputed from what is left."""
 import csv
 import io
 
-import pytest
-
 from cohort.governance.approaches import Approaches
 from cohort.governance.consent_rates import rate_table
-from cohort.governance.csv_export import neutralise, table_csv
+from cohort.governance.csv_export import table_csv
 
 RULE = {"threshold": 7, "rounding": 5}
 
 
 def read(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
-
-
-@pytest.mark.parametrize(
-    ("cell", "written"),
-    [
-        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
-        ("+1", "'+1"),
-        ("-2+3", "'-2+3"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tcmd", "'\tcmd"),
-        ("\rcmd", "'\rcmd"),
-        ("Site A", "Site A"),
-        ("80.0%", "80.0%"),
-    ],
-)
-def test_cells_a_spreadsheet_would_run_are_quoted(cell, written):
-    assert neutralise(cell) == written
 
 
 def sites(**rows: Approaches):

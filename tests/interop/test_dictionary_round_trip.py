@@ -90,9 +90,9 @@ def test_the_metadata_export_read_back_is_the_same_dictionary(path, headers):
     project = Project(parse(text), text)
     exported = redcap_formats.render(project.metadata, "csv", "metadata")
     if headers == "download headers":
-        first, rest = exported.split("\n", 1)
+        first, rest = exported.split("\r\n", 1)
         exported = (
-            ",".join(f'"{dictionary.HEADERS[key]}"' for key in first.split(",")) + "\n" + rest
+            ",".join(f'"{dictionary.HEADERS[key]}"' for key in first.split(",")) + "\r\n" + rest
         )
     assert meaning(parse(without_added_fields(exported))) == meaning(parse(text))
 

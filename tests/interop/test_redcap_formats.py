@@ -13,10 +13,19 @@ ROWS = [{"study_id": "BB-1", "note": 'a <b> & "c"'}]
 
 def test_exports_in_each_format():
     assert json.loads(redcap_formats.render(ROWS, "json", "records")) == ROWS
-    assert redcap_formats.render(ROWS, "csv", "records") == 'study_id,note\nBB-1,"a <b> & ""c"""\n'
-    assert redcap_formats.render([], "csv", "records", ["study_id"]) == "study_id\n"
+    csv_rows = 'study_id,note\r\nBB-1,"a <b> & ""c"""\r\n'
+    assert redcap_formats.render(ROWS, "csv", "records") == csv_rows
+    assert redcap_formats.render([], "csv", "records", ["study_id"]) == "study_id\r\n"
     xml = redcap_formats.render(ROWS, "xml", "records")
     assert '<records><item><study_id>BB-1</study_id><note>a &lt;b&gt; &amp; "c"</note>' in xml
+
+
+def test_a_record_cell_that_starts_like_a_formula_is_quoted_and_the_dictionary_is_not():
+    """Record values are anyone's text; the dictionary's action tags (@HIDDEN) must stay."""
+    hostile = [{"study_id": "BB-1", "note": "=cmd|' /C calc'!A0"}]
+    assert "'=cmd" in redcap_formats.render(hostile, "csv", "records")
+    tagged = [{"field_name": "x", "field_annotation": "@HIDDEN"}]
+    assert ",@HIDDEN\r\n" in redcap_formats.render(tagged, "csv", "metadata")
 
 
 @pytest.mark.parametrize(

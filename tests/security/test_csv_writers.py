@@ -60,64 +60,50 @@ WRITERS: dict[str, tuple[Callable[[str], str], object]] = {
     "extract codebook": (_codebook, codebook),
     "REDCap API csv export": (_redcap_export, redcap_formats),
 }
-NOT_YET = {
-    "extract codebook": "cohort/research/codebook.py as_csv writes cells as they are (G)",
-    "REDCap API csv export": "cohort/interop/redcap_formats.py _csv writes cells as they are (B)",
-}
 
 
 def _cells(text: str) -> list[str]:
     return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
 
 
-# A carriage return left unquoted (lineterminator "\n") splits the row in a spreadsheet.
-CR_UNQUOTED = {"research query table": "cohort/research/query_table.py leaves a CR unquoted (G)"}
-
-
-def _case(name: str, cell: str):
-    reason = NOT_YET.get(name) or (CR_UNQUOTED.get(name) if "\r" in cell else None)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(name, cell, marks=marks, id=f"{name}-{cell!r}")
-
-
-@pytest.mark.parametrize(("name", "cell"), [_case(n, c) for n in WRITERS for c in HOSTILE])
+@pytest.mark.parametrize("name", WRITERS)
+@pytest.mark.parametrize("cell", HOSTILE)
 def test_every_csv_writer_neutralises_formulas(name, cell):
     write, _ = WRITERS[name]
     assert [c for c in _cells(write(cell)) if csv_cells.is_formula(c)] == []
 
 
-SHARED = {
-    "governance download": "cohort/governance/csv_export.py defines its own neutralise (D)",
-    "research query table": "imports it from cohort.governance.csv_export, not csv_cells (G)",
-}
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_carriage_return_in_a_cell_stays_in_its_cell(name):
+    write, _ = WRITERS[name]
+    rows = list(csv.reader(io.StringIO(write("two\rlines"))))
+    assert "two\rlines" in [cell for row in rows for cell in row]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason={**NOT_YET, **SHARED}[n], strict=True))
-        if n in {**NOT_YET, **SHARED}
-        else n
-        for n in WRITERS
-    ],
-)
+@pytest.mark.parametrize("name", WRITERS)
 def test_every_csv_writer_uses_the_one_shared_rule(name):
     _, module = WRITERS[name]
-    assert getattr(module, "neutralise", None) is csv_cells.neutralise
+    assert getattr(module, "write_csv", None) is csv_cells.write_csv
 
 
-def test_no_csv_writer_is_missing_from_the_table():
-    """A new csv.writer anywhere in the product must be added above (and neutralise)."""
-    writers = {
+def _sources(pattern: str) -> set[str]:
+    return {
         path.relative_to(ROOT).as_posix()
         for package in ("cohort", "forms", "linkage_jobs")
         for path in (ROOT / package).rglob("*.py")
-        if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8"))
+        if re.search(pattern, path.read_text(encoding="utf-8"))
     }
-    assert writers == {
+
+
+def test_no_csv_writer_is_missing_from_the_table():
+    """A new CSV writer anywhere in the product must go through write_csv and be added above."""
+    assert _sources(r"csv\.(writer|DictWriter)\(") == {
+        "cohort/csv_cells.py",
+        "cohort/cli/synth.py",  # synthetic identities for tests and demos: no outside text
+    }
+    assert _sources(r"import write_csv") == {
         "cohort/governance/csv_export.py",
         "cohort/research/query_table.py",
         "cohort/research/codebook.py",
         "cohort/interop/redcap_formats.py",
-        "cohort/cli/synth.py",  # synthetic identities for tests and demos: no outside text
     }
