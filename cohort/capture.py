@@ -18,12 +18,13 @@ from functools import lru_cache
 from sqlmodel import Session
 
 from cohort import access, consent, consent_update, idempotency, vault
+from cohort.csv_cells import is_formula
 from cohort.errors import CohortError, Forbidden
 from cohort.keys import KeyRing
 from cohort.models import User
 from forms.builder import split_identifiers, validate
 from forms.i18n import N_, Gettext, identity
-from forms.spec import FormSpec
+from forms.spec import FieldSpec, FormSpec
 from forms.validation import Invalid
 
 FORM = "babi_consent"
@@ -34,6 +35,7 @@ ITEMS_FIELD = "consent_items"
 # The fields an update of scope asks again: the conversation and the tick boxes.
 UPDATE_FIELDS = ("discussion_language", "interpreter_used", ITEMS_FIELD)
 MAX_TEXT = 200
+FREE_TEXT = ("text", "notes")  # the answers no validation rule normalises
 CONTROL = {chr(code) for code in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
 
 NOT_A_FIELD = N_("This is not a question of the form")
@@ -41,6 +43,9 @@ ONE_ANSWER = N_("Give one answer")
 NOT_TEXT = N_("Give the answer as text, or a list of texts for tick boxes")
 TOO_LONG = N_("Enter at most %(max)s characters")
 CONTROL_CHARACTER = N_("Remove the invisible control character from the answer")
+FORMULA = N_(
+    "Do not start the answer with =, +, - or @: exported, it could run as a spreadsheet formula"
+)
 WRONG_OUTCOME = N_("This records a different outcome: send it to the other address")
 AGE_RANGE = N_("Check her date of birth: women aged 16 to 50 can join the cohort")
 
@@ -57,9 +62,9 @@ class InvalidAnswers(CohortError):
         self.errors = errors
 
 
-def _screen_one(value: object, many: bool) -> Invalid | None:
+def _screen_one(value: object, field: FieldSpec) -> Invalid | None:
     values = value if isinstance(value, list | tuple | frozenset | set) else [value]
-    if not many and len(values) > 1:
+    if field.type != "checkbox" and len(values) > 1:
         return Invalid(ONE_ANSWER)
     for item in values:
         if not isinstance(item, str):
@@ -68,20 +73,21 @@ def _screen_one(value: object, many: bool) -> Invalid | None:
             return Invalid(TOO_LONG, max=str(MAX_TEXT))
         if CONTROL & set(item):
             return Invalid(CONTROL_CHARACTER)
+        if field.type in FREE_TEXT and not field.validation and is_formula(item):
+            return Invalid(FORMULA)  # a validated answer is normalised: "+44…" to 0…
     return None
 
 
 def screen(spec: FormSpec, answers: Answers, gettext: Gettext = identity) -> dict[str, str]:
     """Problems no instrument rule covers, field by field: a name that is not a question
     of the form, several answers to a one-answer question, an answer that is not text, a
-    huge or binary one."""
+    huge or binary one, one a spreadsheet would run as a formula when it is exported (the
+    backfill import refuses the same)."""
     fields = {field.name: field for field in spec.answer_fields}
     errors = {}
     for name, value in answers.items():
         field = fields.get(name)
-        problem = (
-            Invalid(NOT_A_FIELD) if field is None else _screen_one(value, field.type == "checkbox")
-        )
+        problem = Invalid(NOT_A_FIELD) if field is None else _screen_one(value, field)
         if problem is not None:
             errors[str(name)[:MAX_TEXT]] = problem.translated(gettext)
     return errors

@@ -11,6 +11,7 @@ from cohort.consent import AlreadyEnrolled
 from cohort.db import session_scope
 from cohort.errors import CohortError, Conflict, Forbidden, NotFound
 from cohort.models import AuditEvent, Consent, Decline, Identity, Participant, Submission
+from forms.spec import FieldSpec, FormSpec
 from tests.consent_world import (
     CONSENT,
     DECLINE,
@@ -168,6 +169,8 @@ BAD_INPUT = [
     ({"consent_items": ["link_mother_health", "sell_data"]}, "consent_items", "answers given"),
     ({"family_name": "K" * 201}, "family_name", "at most 200"),
     ({"given_name": "Ai\x00sha"}, "given_name", "control character"),
+    ({"given_name": '=HYPERLINK("http://x")'}, "given_name", "spreadsheet formula"),
+    ({"family_name": "@SUM(1+1)*cmd|' /C calc'!A0"}, "family_name", "spreadsheet formula"),
     ({"outcome": ["1", "0"]}, "outcome", "one answer"),
     ({"outcome": 1}, "outcome", "as text"),
     ({"favourite_colour": "blue"}, "favourite_colour", "not a question"),
@@ -182,6 +185,23 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(world, cha
     assert refused.value.status_code == 400
     for model in (Participant, Identity, Consent, Submission, AuditEvent):
         assert count_rows(world.engine, model) == 0
+
+
+def test_only_free_text_is_refused_for_starting_like_a_formula():
+    """A validated answer is normalised before it is stored (a phone's "+44" becomes 0),
+    a plain number is a number, and choices are codes: only free text could reach an
+    export as a formula."""
+    spec = FormSpec(
+        "f",
+        "1",
+        (
+            FieldSpec("note", "notes", "Note", 2),
+            FieldSpec("phone", "text", "Phone", 3, validation="phone"),
+            FieldSpec("weight", "text", "Weight", 4),
+        ),
+    )
+    answers = {"note": "- interpreter by phone", "phone": "+44 7700 900982", "weight": "-3.5"}
+    assert capture.screen(spec, answers) == {"note": capture.FORMULA}
 
 
 def test_every_problem_is_reported_at_once_in_form_order(world):

@@ -54,13 +54,11 @@ TICKED = {
     "": False,
 }
 BOOLEANS = {"True": "1", "true": "1", "False": "0", "false": "0"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TOKEN_PREFIX = "backfill-"  # noqa: S105 (a submission token prefix, not a secret)
 
 UNKNOWN_COLUMNS = "The following fields are not in the project: {names}"
 NO_ROWS = "The file has no records to import"
 NOT_A_TICK = "{column}: give 1 (ticked) or 0 (not ticked)"
-FORMULA = "{column}: the cell starts like a spreadsheet formula; give the plain value"
 SAME_AS = "the same woman as row {row}"
 BAD_CONSENT_DATE = f"{CONSENT_DATE}: give the date as {redcap_dates.EXAMPLE}"
 OTHER_SITE = "at another site"
@@ -116,20 +114,6 @@ def check_columns(project: Project, columns: Sequence[str]) -> None:
         raise CohortError(UNKNOWN_COLUMNS.format(names=shown), field="data")
 
 
-def _plain(column: str, value: str) -> str:
-    if value.startswith(FORMULA_START) and not _is_number(value):
-        raise CohortError(FORMULA.format(column=column), field=column)
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
 def answers_from_row(project: Project, row: Mapping[str, str]) -> dict[str, object]:
     """The form's answers a flat row gives: ticked codes for a checkbox, "1"/"0" for a
     yes/no (or True/False), the text of any other field; absent columns stay unanswered."""
@@ -148,7 +132,7 @@ def answers_from_row(project: Project, row: Mapping[str, str]) -> dict[str, obje
                     ticked.append(code)
             answers[field.name] = ticked
         elif field.name in row:
-            value = _plain(field.name, row[field.name])
+            value = row[field.name]
             answers[field.name] = (
                 BOOLEANS.get(value.strip(), value) if field.type in FIXED_CHOICES else value
             )
