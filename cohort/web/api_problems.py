@@ -1,5 +1,5 @@
-"""How the API documents its refusals: every 4xx answer under ``/api/v1`` is
-``{"detail", "field"}`` (``cohort.web.errors.problem``), never FastAPI's default
+"""How the API documents its refusals: every 4xx and 503 answer under ``/api/v1`` is
+``{"detail", "field"}`` (``cohort.web.errors``), never FastAPI's default
 validation-error shape, so the OpenAPI document says exactly what a client will get."""
 
 from pydantic import BaseModel
@@ -17,6 +17,8 @@ REFUSALS = {
     404: "Not found, or outside your site or projects",
     409: "Conflicts with what is already recorded",
     422: "A parameter or the body does not have the expected shape",
+    503: "The database is not accepting changes, or the service is too busy: nothing was "
+    "saved; retry after `Retry-After` seconds (a save with the same Idempotency-Key)",
 }
 RESPONSES: dict[int | str, dict] = {
     status: {"model": Problem, "description": description}

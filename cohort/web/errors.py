@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from cohort import i18n
@@ -52,6 +53,12 @@ STORAGE_API = (
     "saved; retry later with the same Idempotency-Key"
 )
 STORAGE_RETRY_AFTER_S = "30"
+# Every connection stayed busy for the pool's whole wait: the request did not start.
+BUSY_API = (
+    "the service is too busy to take the request: nothing was saved; retry in a few "
+    "seconds with the same Idempotency-Key"
+)
+BUSY_RETRY_AFTER_S = "5"
 READ_ONLY_SQLSTATE = "25006"  # PostgreSQL: a read-only transaction or database
 SERVER_ERROR_PAGE = """<!DOCTYPE html>
 <html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
@@ -128,6 +135,14 @@ def _storage_unavailable(exc: DBAPIError) -> bool:
     )
 
 
+def _unavailable(request: Request, api_detail: str, page_text: str, retry_after: str) -> Response:
+    headers = {**security_headers(None, request.url.path), "Retry-After": retry_after}
+    if _is_api(request):
+        return JSONResponse({"detail": api_detail, "field": None}, 503, headers=headers)
+    page = _server_error_page(request, STORAGE_TITLE, page_text)
+    return HTMLResponse(page, 503, headers=headers)
+
+
 async def _database_error(request: Request, exc: DBAPIError) -> Response:
     """A database that cannot take changes answers 503 with what to do; any other
     database failure is a server error. The driver's message may quote the statement's
@@ -140,11 +155,14 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
         request.url.path,
         type(exc.orig).__name__,
     )
-    headers = {**security_headers(None, request.url.path), "Retry-After": STORAGE_RETRY_AFTER_S}
-    if _is_api(request):
-        return JSONResponse({"detail": STORAGE_API, "field": None}, 503, headers=headers)
-    page = _server_error_page(request, STORAGE_TITLE, STORAGE_TEXT)
-    return HTMLResponse(page, 503, headers=headers)
+    return _unavailable(request, STORAGE_API, STORAGE_TEXT, STORAGE_RETRY_AFTER_S)
+
+
+async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+    """More requests at once than database connections, for longer than the pool waits:
+    a passing overload, so 503 and a retry, not a server error."""
+    log.error("no database connection free on %s %s", request.method, request.url.path)
+    return _unavailable(request, BUSY_API, SERVER_ERROR_TEXT, BUSY_RETRY_AFTER_S)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -161,4 +179,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _server_error)
