@@ -17,6 +17,7 @@ import io
 import os
 import secrets
 import shutil
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "version": "2.
 REMOVING_LEVELS = [level.code for level in LEVELS if not level.keeps_linked_data]
 LARGEST_ID = 2**31 - 1  # PostgreSQL's integer, the extract id column's type
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # no clock time inside the zip either
+WRITING = ".writing-"  # an extract being written, hidden until it is renamed into place
+ABANDONED_AFTER_S = 24 * 3600  # no extract is written for a day: its writer is dead
 CONSENT_FORM = "babi_consent"
 DONE = {
     "extracted": N_("The extract was made: download its files below."),
@@ -66,6 +69,19 @@ def extracts_dir(settings: Settings, code: str) -> Path:
 
 def directory(settings: Settings, code: str, extract_id: int) -> Path:
     return extracts_dir(settings, code) / str(extract_id)
+
+
+def sweep_abandoned(place: Path, now: float | None = None) -> list[str]:
+    """Remove hidden folders left by extracts killed mid-way (an exception removes its own
+    folder; a killed process cannot). Only those untouched for a day: a fresh one may be
+    another process's extract still being written."""
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_S
+    swept = []
+    for folder in place.glob(WRITING + "*"):
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder.name)
+    return swept
 
 
 def _q(name: str) -> str:
@@ -180,7 +196,8 @@ def make_extract(
     definition = _definition(project, variables, snapshot_at, granularity)
     place = extracts_dir(settings, project.code)
     place.mkdir(parents=True, exist_ok=True)
-    hidden = place / f".writing-{secrets.token_hex(8)}"
+    sweep_abandoned(place)
+    hidden = place / f"{WRITING}{secrets.token_hex(8)}"
     hidden.mkdir()
     try:
         files, held = _write_files(session, settings, pseudonym_key, project, definition, hidden)

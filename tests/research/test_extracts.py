@@ -5,6 +5,8 @@ full withdrawal raises."""
 import hashlib
 import io
 import json
+import os
+import time
 import zipfile
 from datetime import timedelta
 
@@ -338,3 +340,20 @@ def test_an_extract_id_beyond_the_column_is_simply_not_found(research, extract_i
     research.project()
     with research.session() as s, pytest.raises(NotFound, match=f"no extract {extract_id}"):
         extracts.download(s, research.settings, research.researcher, extract_id, "zip")
+
+
+def test_the_next_extract_sweeps_folders_left_by_a_killed_one_but_not_a_fresh_one(research):
+    """A killed extract cannot remove its hidden folder; one untouched for a day is dead,
+    one touched since may be another process's extract still being written."""
+    place = extracts.extracts_dir(research.settings, research.project())
+    dead, writing, other = place / ".writing-0dead", place / ".writing-1live", place / "notes"
+    for folder in (dead, writing, other):
+        folder.mkdir(parents=True)
+        (folder / "maternity.csv").write_text("half")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for folder in (dead, other):
+        os.utime(folder, (two_days_ago, two_days_ago))
+
+    _, made = make(research)
+    assert not dead.exists()
+    assert writing.exists() and other.exists() and (made / "manifest.json").is_file()
