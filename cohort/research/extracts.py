@@ -210,7 +210,11 @@ def make_extract(
         )
         session.add(extract)
         session.flush()
-        os.replace(hidden, directory(settings, project.code, extract.id))
+        final = directory(settings, project.code, extract.id)
+        # A folder there was left by an extract killed after its rename but before its
+        # commit, which gave the id back (SQLite reuses it): it was never listed.
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(hidden, final)
     except BaseException:
         shutil.rmtree(hidden, ignore_errors=True)
         raise

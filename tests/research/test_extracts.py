@@ -357,3 +357,15 @@ def test_the_next_extract_sweeps_folders_left_by_a_killed_one_but_not_a_fresh_on
     _, made = make(research)
     assert not dead.exists()
     assert writing.exists() and other.exists() and (made / "manifest.json").is_file()
+
+
+def test_a_folder_left_under_an_id_that_was_never_committed_is_replaced(research):
+    """Killed between its rename and its commit, an extract leaves a numbered folder whose
+    id the database gives out again: the next extract takes the place, not an error."""
+    orphan = extracts.extracts_dir(research.settings, research.project()) / "1"
+    orphan.mkdir(parents=True)
+    (orphan / "half-written.parquet").write_text("half")
+
+    made, folder = make(research)
+    assert made.id == 1 and folder == orphan
+    assert (folder / "manifest.json").is_file() and not (folder / "half-written.parquet").exists()
