@@ -56,6 +56,8 @@ def _begin_deferred(conn) -> None:
     conn.exec_driver_sql("BEGIN DEFERRED")
 
 
+# Every engine has hide_parameters: a failing statement's message would otherwise quote
+# its values (answers, blind indexes) into the log.
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
@@ -70,13 +72,16 @@ def make_engine(url: str) -> Engine:
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 _readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
@@ -91,6 +96,7 @@ def _sqlite_reader(url: URL) -> Engine:
         pool_size=4,
         max_overflow=4,
         pool_timeout=60,
+        hide_parameters=True,
     )
     event.listen(engine, "connect", _sqlite_read_only)
     event.listen(engine, "begin", _begin_deferred)

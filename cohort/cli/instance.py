@@ -7,6 +7,7 @@ from cohort import audit
 from cohort import demo as demo_seed
 from cohort.cli.common import CLI_ACTOR, app, opened, settings, unit_of_work
 from cohort.instance import initialise
+from cohort.web.access_log import server_log_config
 
 
 @app.command()
@@ -59,4 +60,6 @@ def serve(
         workers=workers or cfg.workers,
         proxy_headers=True,
         log_level="info",
+        access_log=False,  # its lines hold the address as sent: cohort.web.access_log
+        log_config=server_log_config(),
     )

@@ -11,6 +11,7 @@ import forms
 from cohort.config import get_settings
 from cohort.instance import Instance, open_instance
 from cohort.web import api_problems, errors
+from cohort.web.access_log import AccessLog
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
 from cohort.web.routes import (
     account,
@@ -124,7 +125,8 @@ def create_app(instance: Instance | None = None, *, schedule: bool | None = None
     app.state.templates = make_templates()
     app.state.frontend_available = (inst.settings.frontend_dir / "nhsuk").is_dir()
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(ServerTiming)  # outermost: times everything below it
+    app.add_middleware(ServerTiming)  # times everything below it
+    app.add_middleware(AccessLog)  # outermost: logs the status the client gets
     errors.install(app)
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
