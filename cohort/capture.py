@@ -34,6 +34,10 @@ ACTIONS = {CONSENTED: "consent", DECLINED: "decline"}
 ITEMS_FIELD = "consent_items"
 # The fields an update of scope asks again: the conversation and the tick boxes.
 UPDATE_FIELDS = ("discussion_language", "interpreter_used", ITEMS_FIELD)
+# The answers a consent or decline row has a column for; any other is kept in ``answers``.
+RECORDED_IN_COLUMNS = frozenset(
+    {*UPDATE_FIELDS, "leaflet_given", "leaflet_language", "outcome", "ethnicity", "age_band"}
+)
 MAX_TEXT = 200
 FREE_TEXT = ("text", "notes")  # the answers no validation rule normalises
 CONTROL = {chr(code) for code in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
@@ -129,6 +133,16 @@ def _ethnicity(rest: Mapping[str, object]) -> str | None:
     return str(rest.get("ethnicity") or "") or None
 
 
+def other_answers(rest: Mapping[str, object]) -> dict[str, object]:
+    """The answers no column holds (questions a newer version of the instrument added),
+    JSON-ready: a tick-box answer as its sorted codes."""
+    return {
+        name: sorted(value) if isinstance(value, list | tuple | frozenset | set) else value
+        for name, value in rest.items()
+        if name not in RECORDED_IN_COLUMNS
+    }
+
+
 def _identity(
     values: Mapping[str, object], today: date, gettext: Gettext
 ) -> tuple[vault.IdentityFields, str]:
@@ -194,6 +208,7 @@ def record_answers(
                 items=_items(rest),
                 conversation=talk,
                 profile=consent.Profile(band, _ethnicity(rest)),
+                answers=other_answers(rest),
                 source=source,
                 taken_at=taken_at,
             )
@@ -208,6 +223,7 @@ def record_answers(
                 midwife=user,
                 conversation=talk,
                 profile=consent.Profile(str(rest["age_band"]), _ethnicity(rest)),
+                answers=other_answers(rest),
                 source=source,
                 taken_at=taken_at,
             )

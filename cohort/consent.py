@@ -106,6 +106,7 @@ def consent_row(
     items: dict[str, bool],
     conversation: Conversation,
     profile: Profile,
+    answers: dict[str, object],
 ) -> Consent:
     """A new consent row: an enrolment or an update of her scope, in the same shape."""
     return Consent(
@@ -121,6 +122,7 @@ def consent_row(
         age_band=profile.age_band,
         ethnicity=profile.ethnicity,
         items=items,
+        answers=answers,
     )
 
 
@@ -143,17 +145,19 @@ def record_consent(
     items: dict[str, bool],
     conversation: Conversation,
     profile: Profile,
+    answers: dict[str, object] | None = None,
     source: str | None = None,
     taken_at: datetime | None = None,
 ) -> tuple[Participant, Consent]:
-    """``taken_at``: when she consented, if before now (a backfill); the record keeps it."""
+    """``answers``: the instrument's other answers (``Consent.answers``); ``taken_at``:
+    when she consented, if before now (a backfill); the record keeps it."""
     checked = check_items(items)
     taken_at = None if taken_at is None else check_taken_at(taken_at)
     existing = vault.find_participant(session, keys, identity.nhs_number)
     if existing is not None:
         raise AlreadyEnrolled(existing)
     participant = vault.enrol(session, keys, site_id, identity, actor=midwife.username)
-    row = consent_row(participant, midwife, checked, conversation, profile)
+    row = consent_row(participant, midwife, checked, conversation, profile, answers or {})
     if taken_at is not None:
         row.recorded_at = taken_at
     session.add(row)
@@ -176,11 +180,12 @@ def record_decline(
     midwife: User,
     conversation: Conversation,
     profile: Profile,
+    answers: dict[str, object] | None = None,
     source: str | None = None,
     taken_at: datetime | None = None,
 ) -> Decline:
-    """Only site, midwife, date, form, language, age band and (optionally) ethnicity;
-    ``taken_at`` as for a consent."""
+    """Only site, midwife, date, form, language, age band, (optionally) ethnicity and the
+    instrument's other answers, never an identifier; ``taken_at`` as for a consent."""
     taken_at = None if taken_at is None else check_taken_at(taken_at)
     decline = Decline(
         site_id=site_id,
@@ -190,6 +195,7 @@ def record_decline(
         language=conversation.language,
         age_band=profile.age_band,
         ethnicity=profile.ethnicity,
+        answers=answers or {},
     )
     if taken_at is not None:
         decline.recorded_at = taken_at

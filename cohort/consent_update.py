@@ -44,7 +44,8 @@ def update_consent(
     if latest is not None and latest.items == checked:
         raise Conflict(UNCHANGED, field="consent_items")
     profile = Profile(latest.age_band, latest.ethnicity) if latest else Profile(None)
-    row = consent_row(participant, user, checked, conversation, profile)
+    answers = latest.answers if latest else {}  # the update asks only the tick boxes again
+    row = consent_row(participant, user, checked, conversation, profile, answers)
     session.add(row)
     session.flush()
     audit.record(

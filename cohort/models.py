@@ -149,6 +149,9 @@ class Consent(SQLModel, table=True):
     age_band: str | None = Field(default=None, max_length=16)
     ethnicity: str | None = Field(default=None, max_length=64)
     items: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The instrument version's other answers (questions a newer version added), by field
+    # name: never an identifier, which goes to the vault. Copied onto each later update.
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = _ts(index=True)
 
 
@@ -163,6 +166,7 @@ class Decline(SQLModel, table=True):
     language: str = Field(max_length=16)
     age_band: str = Field(max_length=16)
     ethnicity: str | None = Field(default=None, max_length=64)
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = _ts(index=True)
 
 

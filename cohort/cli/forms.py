@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from cohort import consent_instrument
 from cohort.cli.common import CLI_ACTOR, app, unit_of_work
 from cohort.errors import CohortError
 from forms import dictionary, registry
@@ -28,7 +29,7 @@ def import_command(
     """Publish a dictionary as a new version of its form; refused whole if malformed."""
     text = dictionary.decode(_read(file))
     with unit_of_work() as (_, session):
-        instrument = registry.publish(session, text, version=version, actor=CLI_ACTOR)
+        instrument = consent_instrument.publish(session, text, version=version, actor=CLI_ACTOR)
     typer.echo(
         f"{instrument.name} version {instrument.version} published "
         f"{instrument.published_at:%Y-%m-%d %H:%M} by {instrument.published_by} "

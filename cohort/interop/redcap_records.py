@@ -47,6 +47,14 @@ FROM_CONSENT: dict[str, Callable[[Consent], Answer]] = {
 }
 
 
+def _other_answers(row: Consent) -> dict[str, Answer]:
+    """The answers without a column (``Consent.answers``), as the form reads them back."""
+    return {
+        name: frozenset(value) if isinstance(value, list) else str(value)
+        for name, value in row.answers.items()
+    }
+
+
 @dataclass
 class Record:
     participant: Participant
@@ -82,6 +90,7 @@ def records(session: Session, user: User) -> list[Record]:
     found = sorted(latest.values(), key=lambda record: record.participant.id)
     for record in found:
         record.answers = {name: read(record.consent) for name, read in FROM_CONSENT.items()}
+        record.answers.update(_other_answers(record.consent))
         record.answers[RECORD_ID] = record.study_id
     return found
 

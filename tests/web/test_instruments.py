@@ -65,6 +65,16 @@ def test_a_malformed_dictionary_lists_every_problem_and_stores_nothing(client, m
     assert _versions(instance) == before
 
 
+def test_a_version_that_changes_what_consents_are_recorded_by_is_refused(client, manager, instance):
+    before = _versions(instance)
+    changed = SHIPPED.replace(b"16_19, 16 to 19 | 20_24", b"16_24, 16 to 24 | 20_24")
+    response = _post(client, manager, changed, "1.1")
+    assert response.status_code == 400
+    summary = response.text[response.text.index("nhsuk-error-summary") :]
+    assert "Row 14" in summary and "age_band" in summary and "answer codes" in summary
+    assert _versions(instance) == before
+
+
 def test_a_refused_dictionary_shows_one_error_summary(client, manager):
     response = _post(client, manager, MALFORMED, "1.1")
     assert response.text.count('class="nhsuk-error-summary"') == 1

@@ -1,6 +1,6 @@
-"""Instrument dictionaries: data managers publish a new version (``forms.registry.publish``,
-as ``cohort forms import`` does) and download any published one exactly as uploaded; the
-page ``/instruments`` and ``/api/v1/instruments``.
+"""Instrument dictionaries: data managers publish a new version (checked by
+``cohort.consent_instrument``, as ``cohort forms import`` is) and download any published
+one exactly as uploaded; the page ``/instruments`` and ``/api/v1/instruments``.
 
 A refused upload stores nothing and says why: every problem of a malformed dictionary,
 each naming its row and column; a taken version (409); an empty, oversized or non-UTF-8
@@ -16,7 +16,7 @@ from pydantic import BaseModel, field_validator
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from cohort import i18n
+from cohort import consent_instrument, i18n
 from cohort.errors import CohortError, NotFound
 from cohort.models import Instrument
 from cohort.web import ui_language
@@ -85,7 +85,7 @@ async def _upload(db: Session, form: FormData, actor: str, gettext=None) -> Inst
         exc.field = "file"
         raise
     try:
-        return registry.publish(db, text, version=version, actor=actor)
+        return consent_instrument.publish(db, text, version=version, actor=actor)
     except DictionaryError as exc:
         exc.field = exc.field or "file"
         raise
