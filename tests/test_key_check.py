@@ -5,8 +5,6 @@ Each test runs on SQLite and on PostgreSQL (the ``db_url`` fixture)."""
 
 import base64
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -16,11 +14,11 @@ from sqlmodel import select
 from cohort import vault
 from cohort.config import Settings
 from cohort.db import session_scope
-from cohort.instance import Instance, open_instance
 from cohort.key_check import check_keys
 from cohort.keys import KeyProblem, init_keys, new_vault_key
 from cohort.models import Site
 from cohort.web.app import create_app
+from tests.reliability.conftest import opened
 
 RESTORE = "restore the keys this database was written with"
 AMINA = vault.IdentityFields(
@@ -37,16 +35,6 @@ ZOE = vault.IdentityFields(
     date_of_birth=date(2001, 12, 31),
     postcode="BD9 6RJ",
 )
-
-
-@contextmanager
-def opened(settings: Settings) -> Iterator[Instance]:
-    """The instance as a starting server opens it: the key files read afresh."""
-    inst = open_instance(settings)
-    try:
-        yield inst
-    finally:
-        inst.engine.dispose()
 
 
 @pytest.fixture
