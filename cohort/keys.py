@@ -123,6 +123,13 @@ def _env_vault() -> tuple[dict[str, bytes], str] | None:
     return keys, next(iter(keys))
 
 
+def key_source(key_dir: Path, name: str) -> str:
+    """Where key ``name`` ("vault" or one of SINGLE_KEYS) is read from, for messages: its
+    environment variable when that is set, else the key directory."""
+    variable = "COHORT_VAULT_KEYS" if name == "vault" else f"COHORT_{name.upper()}_KEY"
+    return variable if os.environ.get(variable) else str(key_dir)
+
+
 def load_keys(key_dir: Path) -> KeyRing:
     env_vault = _env_vault()
     if env_vault:

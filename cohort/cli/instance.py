@@ -7,6 +7,7 @@ from cohort import audit
 from cohort import demo as demo_seed
 from cohort.cli.common import CLI_ACTOR, app, opened, settings, unit_of_work
 from cohort.instance import initialise
+from cohort.key_check import check_keys
 from cohort.web.access_log import server_log_config
 
 
@@ -52,6 +53,11 @@ def serve(
 ) -> None:
     """Serve the web app and API."""
     cfg = settings()
+    # Opened and its keys checked here, before uvicorn starts any worker, so a refusal is
+    # one line and exit 2 whatever the worker count: in a worker it would be a traceback,
+    # and uvicorn would start the worker again.
+    with opened() as inst:
+        check_keys(inst)
     uvicorn.run(
         "cohort.web.app:create_app",
         factory=True,

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import forms
-from cohort.config import get_settings
+from cohort.config import Settings, get_settings
 from cohort.instance import Instance, open_instance
+from cohort.key_check import check_keys
 from cohort.web import api_problems, errors
 from cohort.web.access_log import AccessLog
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
@@ -94,12 +95,24 @@ def _mount_static(app: FastAPI, instance: Instance) -> None:
             app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))
 
 
+def _open_checked(settings: Settings) -> Instance:
+    """The configured instance, refused before serving if its keys are not the ones its
+    identities were written with."""
+    inst = open_instance(settings)
+    try:
+        check_keys(inst)
+    except BaseException:
+        inst.engine.dispose()
+        raise
+    return inst
+
+
 def create_app(instance: Instance | None = None, *, schedule: bool | None = None) -> FastAPI:
-    """The app on ``instance``, or on the configured one (``cohort serve``). Linkage runs
-    on its schedules when asked, or by default when serving the configured instance and
-    ``COHORT_LINKAGE_SCHEDULE`` is not false."""
+    """The app on ``instance``, or on the configured one (``cohort serve``), whose keys are
+    checked first. Linkage runs on its schedules when asked, or by default when serving
+    the configured instance and ``COHORT_LINKAGE_SCHEDULE`` is not false."""
     owned = instance is None
-    inst = instance or open_instance(get_settings())
+    inst = instance or _open_checked(get_settings())
     scheduled = linkage_scheduler.enabled() if schedule is None and owned else bool(schedule)
 
     @asynccontextmanager

@@ -1,5 +1,6 @@
 """Faults of the deployment rather than of the people using it: a full disk, a read-only
-database, a missing key file. The server refuses to start, or refuses the save with a
+database, a missing key file, a key replaced by another valid one. The server refuses to
+start (one line, exit 2, with one server process or two), or refuses the save with a
 clear 503 (nothing saved, no traceback), nothing is corrupted, and it works again once
 the cause is fixed.
 
@@ -7,7 +8,9 @@ The SQLite faults are real: the data directory is a small tmpfs, filled up or re
 read-only (the suite runs as root; where mounting is refused they are skipped)."""
 
 import asyncio
+import base64
 import os
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -132,9 +135,10 @@ def test_a_read_only_sqlite_disk_stops_the_server_starting_and_it_starts_once_wr
     start: SQLite cannot even open a WAL database there, and the server says so."""
     team = prepare(small_disk, None, midwives=1)
     remount(small_disk, "ro")
-    refused = start_refused(small_disk)
+    refused = [start_refused(small_disk, workers) for workers in (1, 2)]
     remount(small_disk, "rw")
-    assert_refused_to_start(refused, "cannot open the database")
+    for each in refused:
+        assert_refused_to_start(each, "cannot open the database")
 
     with serve(small_disk, timeout_s=START_S) as url:
         after = one_round(url, team, seed=321)
@@ -171,8 +175,9 @@ def test_a_read_only_postgresql_database_refuses_saves_with_a_clear_503_and_reco
     )
 
 
-def start_refused(data_dir: Path) -> subprocess.CompletedProcess:
-    """``cohort serve`` as an operator starts it, expected to refuse and exit."""
+def start_refused(data_dir: Path, workers: int = 1) -> subprocess.CompletedProcess:
+    """``cohort serve`` as an operator starts it, expected to refuse and exit (a server
+    that keeps starting workers instead runs into the timeout)."""
     env = {**os.environ, "COHORT_DATA_DIR": str(data_dir)}
     env.pop("COHORT_DATABASE_URL", None)
     return subprocess.run(
@@ -183,6 +188,8 @@ def start_refused(data_dir: Path) -> subprocess.CompletedProcess:
             "serve",
             "--port",
             str(free_port()),
+            "--workers",
+            str(workers),
         ],
         env=env,
         capture_output=True,
@@ -192,11 +199,11 @@ def start_refused(data_dir: Path) -> subprocess.CompletedProcess:
 
 
 def assert_refused_to_start(refused: subprocess.CompletedProcess, reason: str) -> None:
-    """Exit 2 and one line that says why: no traceback, no server left running."""
+    """Exit 2 and one line that says why, nothing else: no traceback, no server started."""
     assert refused.returncode == 2, refused.stderr[-2000:]
     assert "Traceback" not in refused.stderr
-    (line,) = [x for x in refused.stderr.splitlines() if x.startswith("cohort: ")]
-    assert reason in line
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith("cohort: ") and reason in line
 
 
 def test_a_missing_key_file_stops_the_server_starting_with_one_clear_line(tmp_path):
@@ -206,10 +213,49 @@ def test_a_missing_key_file_stops_the_server_starting_with_one_clear_line(tmp_pa
     kept = lookup.read_bytes()
     lookup.unlink()
 
-    refused = start_refused(data)
-    assert_refused_to_start(refused, "key file lookup.key is missing from the key directory")
+    for workers in (1, 2):
+        refused = start_refused(data, workers)
+        assert_refused_to_start(refused, "key file lookup.key is missing from the key directory")
 
     lookup.write_bytes(kept)
     lookup.chmod(0o600)
     with serve(data, timeout_s=START_S) as url:
         assert url
+
+
+def key_file(data_dir: Path, key: str) -> Path:
+    """The current vault key's file, or the lookup key's."""
+    keys = data_dir / "keys"
+    if key == "vault":
+        return keys / "vault" / f"{(keys / 'vault' / 'current').read_text().strip()}.key"
+    return keys / "lookup.key"
+
+
+@pytest.mark.parametrize("key", ["vault", "lookup"])
+def test_a_key_replaced_by_another_valid_key_stops_the_server_starting_until_it_is_restored(
+    tmp_path, key
+):
+    """A wrong vault key would write identities the right one cannot open; a wrong lookup
+    key would miss every duplicate. Both load as valid keys: the stored identities show
+    them up."""
+    data = tmp_path / "data"
+    team = prepare(data, None, midwives=1)
+    with serve(data, timeout_s=START_S) as url:
+        before = one_round(url, team, seed=331)
+    path = key_file(data, key)
+    kept = path.read_bytes()
+    other = base64.b64encode(secrets.token_bytes(32))
+    path.write_bytes(other + b"\n")
+
+    for workers in (1, 2):
+        refused = start_refused(data, workers)
+        assert_refused_to_start(refused, "do not open the stored identities")
+        assert "restore the keys this database was written with" in refused.stderr
+        shown = refused.stdout + refused.stderr
+        assert other.decode() not in shown and kept.decode().strip() not in shown
+
+    path.write_bytes(kept)
+    with serve(data, timeout_s=START_S) as url:
+        after = one_round(url, team, seed=332)
+    assert [s for s in before.sent + after.sent if not s.acknowledged] == []
+    assert_intact(Settings(data_dir=data), [before, after])
