@@ -2,8 +2,13 @@
 
 Each event's hash is SHA-256 over the previous event's hash and the event's own
 canonical JSON, so editing, deleting, inserting or reordering any row breaks the chain
-at that row. Appends take the single ``AuditHead`` row first, which serialises writers on
-both SQLite and PostgreSQL and lets the verifier notice rows cut off the end.
+at that row. Appends take the single ``AuditHead`` row, which serialises writers on both
+SQLite and PostgreSQL and lets the verifier notice rows cut off the end.
+
+An event is appended when its transaction commits, not when it is recorded: the head row
+is then locked for the last statements and the commit only, instead of for the rest of
+the request, so concurrent saves do not queue behind each other's work. An event recorded
+in a savepoint that is rolled back is dropped with it.
 """
 
 import hashlib
@@ -12,7 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, select
 
 from cohort.models import AuditEvent, AuditHead, utcnow
@@ -50,6 +58,9 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
 
 
+PENDING = "cohort.audit.pending"  # in Session.info: [(transaction, event)], in order
+
+
 def record(
     session: Session,
     *,
@@ -60,36 +71,64 @@ def record(
     source: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (it commits with the change)."""
-    head = (
-        session.connection()
-        .execute(
-            update(_HEAD)
-            .where(_HEAD.c.id == 1)
-            .values(seq=_HEAD.c.seq + 1)
-            .returning(_HEAD.c.seq, _HEAD.c.last_hash)
-        )
-        .first()
-    )
-    if head is None:
-        raise RuntimeError("audit head row missing: the database was not migrated")
-    seq, prev = head
+    """Record one event in the caller's transaction: it is appended to the chain (its
+    ``seq``, ``at`` and hashes set) when that transaction commits, and never if it does
+    not."""
     event = AuditEvent(
-        seq=seq,
-        at=utcnow(),
         actor=actor,
         action=action,
         participant=participant,
         project=project,
         source=source,
         detail=detail or {},
-        prev_hash=prev,
-        hash="",
     )
-    event.hash = link_hash(prev, event)
-    session.add(event)
-    session.connection().execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=event.hash))
+    current = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append((current, event))
     return event
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@sa_event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_rolled_back(session: OrmSession, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(PENDING)
+    if pending:
+        kept = [(t, e) for t, e in pending if not _within(t, previous_transaction)]
+        session.info[PENDING] = kept
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _append(session: OrmSession) -> None:
+    """Chain the transaction's events: one head update for all of them, then their rows
+    (flushed by the commit) and the new last hash. A savepoint's release is a commit too,
+    to SQLAlchemy: its events wait for the transaction's own."""
+    if session.in_nested_transaction():
+        return
+    events = [event for _, event in session.info.pop(PENDING, [])]
+    if not events:
+        return
+    conn = session.connection()
+    head = conn.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(seq=_HEAD.c.seq + len(events))
+        .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+    ).first()
+    if head is None:
+        raise RuntimeError("audit head row missing: the database was not migrated")
+    last_seq, prev = head
+    at = utcnow()
+    for seq, event in enumerate(events, start=last_seq - len(events) + 1):
+        event.seq, event.at, event.prev_hash = seq, at, prev
+        event.hash = prev = link_hash(prev, event)
+    session.add_all(events)
+    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev))
 
 
 @dataclass(frozen=True)

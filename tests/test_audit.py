@@ -45,6 +45,37 @@ def test_audit_event_is_rolled_back_with_its_change(engine):
     assert _verify(engine) == audit.Verdict(True, 1)
 
 
+def test_an_event_recorded_in_a_savepoint_that_rolls_back_is_dropped_with_it(engine):
+    with session_scope(engine) as s:
+        audit.record(s, actor="tester", action="kept.before")
+        with pytest.raises(RuntimeError), s.begin_nested():
+            audit.record(s, actor="tester", action="doomed")
+            raise RuntimeError("this row of an import is refused")
+        with s.begin_nested():
+            audit.record(s, actor="tester", action="kept.after")
+    with Session(engine) as s:
+        actions = s.exec(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions == ["kept.before", "kept.after"]
+    assert _verify(engine) == audit.Verdict(True, 2)
+
+
+def test_an_open_transaction_that_recorded_an_event_does_not_hold_up_another_append(engine):
+    """The head row is taken when a transaction commits, not when it records an event, so
+    a request still at work does not make every other writer wait for it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises write transactions from their BEGIN anyway")
+    with session_scope(engine) as busy:
+        audit.record(busy, actor="tester", action="slow.request")
+        busy.exec(select(AuditEvent)).all()  # its transaction is open and at work
+        with session_scope(engine) as other:
+            other.exec(text("SET LOCAL lock_timeout = '5s'"))
+            audit.record(other, actor="tester", action="quick.request")
+    with Session(engine) as s:
+        actions = s.exec(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions == ["quick.request", "slow.request"]
+    assert _verify(engine).ok
+
+
 TAMPERING = [
     ("altered", "UPDATE auditevent SET actor = 'mallory' WHERE seq = 3", 3, "altered"),
     ("deleted", "DELETE FROM auditevent WHERE seq = 3", 3, "missing"),
