@@ -3,13 +3,16 @@
 Primary suppression hides counts at or below ``threshold``. Secondary suppression then
 hides more cells until no suppressed cell can be worked back from a published total: in
 every row or column that adds up to a total, a lone suppressed cell takes the smallest
-other cell with it. Every count still shown is rounded to the nearest ``rounding``. A
-rate built on a suppressed count is withheld (``rate`` returns None), and so is a mean or
-median whose group count is (``statistic``).
+other cell with it. A cell the reader can work out whatever is published (``known``: in a
+query result, a group absent from the data, which is a true zero) is neither suppressed
+nor taken as that other cell: hiding it would protect nothing. Every count still shown is
+rounded to the nearest ``rounding``. A rate built on a suppressed count is withheld
+(``rate`` returns None), and so is a mean or median whose group count is (``statistic``).
 """
 
 Grid = list[list[int]]
 Protected = list[list[int | None]]
+Cell = tuple[int, int]  # (row, column)
 
 
 def round_to(count: int, base: int) -> int:
@@ -17,7 +20,7 @@ def round_to(count: int, base: int) -> int:
     return (count + base // 2) // base * base
 
 
-def _relations(grid: Grid, row_totals: bool, column_totals: bool) -> list[list[tuple[int, int]]]:
+def _relations(grid: Grid, row_totals: bool, column_totals: bool) -> list[list[Cell]]:
     """The cell groups that add up to a published total, each including that total."""
     rows, cols = len(grid), len(grid[0]) if grid else 0
     found = [[(r, c) for c in range(cols)] for r in range(rows)] if row_totals else []
@@ -26,13 +29,13 @@ def _relations(grid: Grid, row_totals: bool, column_totals: bool) -> list[list[t
     return found
 
 
-def _secondary(grid: Grid, hidden: set[tuple[int, int]], relations) -> None:
+def _secondary(grid: Grid, hidden: set[Cell], relations, known: frozenset[Cell]) -> None:
     changed = True
     while changed:
         changed = False
         for cells in relations:
             if sum(cell in hidden for cell in cells) == 1:
-                shown = [cell for cell in cells if cell not in hidden]
+                shown = [cell for cell in cells if cell not in hidden and cell not in known]
                 if shown:
                     hidden.add(min(shown, key=lambda rc: (grid[rc[0]][rc[1]], rc)))
                     changed = True
@@ -45,15 +48,20 @@ def protect(
     rounding: int,
     row_totals: bool = False,
     column_totals: bool = False,
+    known: frozenset[Cell] = frozenset(),
 ) -> Protected:
     """The grid as it may be published: None where suppressed, other counts rounded.
 
     ``row_totals``: the last cell of each row is the sum of the others; ``column_totals``:
-    the last row is the sum of the rows above."""
+    the last row is the sum of the rows above. ``known``: cells the reader already has
+    (never suppressed, never hidden to protect another; they count as shown)."""
     hidden = {
-        (r, c) for r, row in enumerate(grid) for c, count in enumerate(row) if count <= threshold
+        (r, c)
+        for r, row in enumerate(grid)
+        for c, count in enumerate(row)
+        if count <= threshold and (r, c) not in known
     }
-    _secondary(grid, hidden, _relations(grid, row_totals, column_totals))
+    _secondary(grid, hidden, _relations(grid, row_totals, column_totals), known)
     return [
         [None if (r, c) in hidden else round_to(count, rounding) for c, count in enumerate(row)]
         for r, row in enumerate(grid)

@@ -2,8 +2,27 @@
 grouped by approved variables and optionally filtered, with disclosure control applied
 before anything leaves. Counts are of people (each child her own), the unit disclosure
 control protects; a group's count at or below the threshold is suppressed, the rest
-rounded, and its mean or median withheld with it. No totals are published, so no
-suppressed cell can be worked back from one.
+rounded, and its mean or median withheld with it.
+
+A result prints no totals, but its totals are published all the same, by the same query
+with fewer variables under the same filters (by A alone; by nothing, the total). So the
+counts go to ``disclosure.protect`` with those margins, counted in the same statement
+(GROUP BY CUBE) exactly as those queries count them, for secondary suppression:
+
+- grouped by one variable, the groups are one column with the ungrouped count as its
+  total: a lone suppressed group takes the next smallest with it, or the total minus the
+  rest would give it back;
+- grouped by two, the counts are the A x B table with the counts by A as row totals, by
+  B as column totals and the total in the corner, and suppression carries on across rows
+  and columns until none has a lone suppressed cell. A combination absent from the data
+  is a zero the reader can see (it is not listed, nor listed by a query filtered on B),
+  so it is ``known``: it is not a suppressed cell protecting a small one, and it is
+  never hidden in place of a count that would.
+
+A mean or median is withheld wherever its count is suppressed, by either rule. Counts are
+of distinct people, so a margin is at most (not always exactly) the sum of its cells; the
+cells are protected as if it were. Each result is protected against its own margins, not
+against every other result the project has asked for.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +36,7 @@ from cohort.errors import CohortError
 from cohort.models import User
 from cohort.research import projects
 from cohort.research.catalogue import datasets
-from cohort.research.disclosure import protect, statistic
+from cohort.research.disclosure import Cell, protect, statistic
 from cohort.research.project_data import PERSON, Definition, open_views
 
 MEASURES = {"count": None, "mean": "avg", "median": "median"}
@@ -88,17 +107,63 @@ def _check(query: Query, approved: dict[str, list[str]]) -> None:
 
 
 def _sql(query: Query) -> tuple[str, list[str]]:
-    groups = [f"CAST({_q(g)} AS VARCHAR)" for g in query.group_by]
+    """Per group: its labels, a grouping level (0 for a group; for its margins, a bit set
+    per variable added up, as SQL's GROUPING numbers them), the count of people and the
+    measure. Grouped, the margins come too (GROUP BY CUBE), after the groups."""
+    names = [f"_group_{i}" for i in range(len(query.group_by))]
+    groups = [f"CAST({_q(g)} AS VARCHAR) AS _group_{i}" for i, g in enumerate(query.group_by)]
     measure = MEASURES[query.measure]
-    value = f"{measure}({_q(query.of)})" if measure else "NULL"
+    value = f"{measure}(_value)" if measure else "NULL"
+    read = [*groups, PERSON, *([f"{_q(query.of)} AS _value"] if measure else [])]
     where = " AND ".join(f"CAST({_q(f)} AS VARCHAR) = ?" for f, _ in query.filters) or "TRUE"
-    listed = ", ".join([*groups, f"count(DISTINCT {PERSON})", value])
-    grouping = f" GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(groups)))}"
-    sql = (
-        f"SELECT {listed} FROM data.{_q(query.dataset)} WHERE {where}"  # noqa: S608
-        + (grouping if groups else "")
-    )
+    level = f"GROUPING({', '.join(names)})" if names else "0"
+    listed = ", ".join([*names, f"{level} AS _level", f"count(DISTINCT {PERSON})", value])
+    rows = f"SELECT {', '.join(read)} FROM data.{_q(query.dataset)} WHERE {where}"  # noqa: S608
+    sql = f"SELECT {listed} FROM ({rows})"  # noqa: S608
+    if names:
+        sql += f" GROUP BY CUBE({', '.join(names)}) ORDER BY _level, {', '.join(names)}"
     return sql, [v for _, v in query.filters]
+
+
+Labels = tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The counts laid out as ``disclosure.protect`` takes them, margins included."""
+
+    grid: list[list[int]]
+    at: dict[Labels, Cell]  # where each group's count is in the grid
+    row_totals: bool = False
+    column_totals: bool = False
+
+    @property
+    def zeros(self) -> frozenset[Cell]:
+        """Cells the reader knows to be 0: a zero is never a row of a result (nor a
+        margin), so an absent group or combination tells her it is one."""
+        return frozenset(
+            (r, c) for r, line in enumerate(self.grid) for c, n in enumerate(line) if n == 0
+        )
+
+
+def _table(raw: list[tuple], width: int) -> _Table:
+    """Ungrouped: one cell. By A: one column, the total below it. By A and B: A down, B
+    across, each row's total (the count by A) at its end, then a row of the counts by B
+    with the total in the corner. A combination absent from the data is a 0 there."""
+    counts = {tuple(r[:width]): r[width + 1] for r in raw if r[width] == 0}
+    margins = {(r[width], *r[:width]): r[width + 1] for r in raw if r[width] != 0}
+    if width == 0:
+        return _Table([[n] for n in counts.values()], dict.fromkeys(counts, (0, 0)))
+    if width == 1:
+        grid = [[n] for n in counts.values()] + [[margins[(1, None)]]]
+        return _Table(grid, {g: (i, 0) for i, g in enumerate(counts)}, column_totals=True)
+    # GROUPING(a, b) is 1 where b is summed over (the counts by A), 2 by B, 3 the total
+    down = [a for level, a, _ in margins if level == 1]
+    across = [b for level, _, b in margins if level == 2]
+    grid = [[*(counts.get((a, b), 0) for b in across), margins[(1, a, None)]] for a in down]
+    grid.append([*(margins[(2, None, b)] for b in across), margins[(3, None, None)]])
+    at = {(a, b): (r, c) for r, a in enumerate(down) for c, b in enumerate(across)}
+    return _Table(grid, {g: at[g] for g in counts}, row_totals=True, column_totals=True)
 
 
 def run(
@@ -121,20 +186,25 @@ def run(
     store = settings.research_store_path
     with open_views(session, store, pseudonym_key, code, definition, pseudonymise=False) as con:
         raw = con.execute(sql, params).fetchall()
-    raw = [r for r in raw if r[len(query.group_by)] > 0]
-    counts = protect(
-        [[r[len(query.group_by)]] for r in raw],
+    width = len(query.group_by)
+    table = _table(raw, width)
+    zeros = table.zeros
+    published = protect(
+        table.grid,
         threshold=settings.sdc_threshold,
         rounding=settings.sdc_rounding,
+        row_totals=table.row_totals,
+        column_totals=table.column_totals,
+        known=zeros,
     )
-    rows = [
-        Row(
-            tuple("" if g is None else g for g in r[: len(query.group_by)]),
-            n[0],
-            _rounded(statistic(r[-1], n[0])),
-        )
-        for r, n in zip(raw, counts, strict=True)
-    ]
+    rows = []
+    for r in (r for r in raw if r[width] == 0):
+        row, column = table.at[tuple(r[:width])]
+        if (row, column) in zeros:
+            continue  # a group of no one: nothing to publish
+        n = published[row][column]
+        groups = tuple("" if g is None else g for g in r[:width])
+        rows.append(Row(groups, n, _rounded(statistic(r[-1], n))))
     result = Result(query, rows)
     audit.record(
         session,

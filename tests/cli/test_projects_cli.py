@@ -120,8 +120,13 @@ def test_a_query_prints_a_table_or_csv_after_disclosure_control(staffed):
              "--group-by", "age_band")  # fmt: skip
     table = staffed(*asked)
     assert table.returncode == 0, table.stderr
-    assert table.stdout == "age_band\tpeople\n25_29\t10\n30_34\tsuppressed\n"
-    assert staffed(*asked, "--csv").stdout == "age_band,people\n25_29,10\n30_34,suppressed\n"
+    # 30_34 (3) is suppressed, and 25_29 (10) with it: the total of 13 would give it back.
+    assert table.stdout == "age_band\tpeople\n25_29\tsuppressed\n30_34\tsuppressed\n"
+    assert staffed(*asked, "--csv").stdout == (
+        "age_band,people\n25_29,suppressed\n30_34,suppressed\n"
+    )
+    everyone = staffed("projects", "query", "BIB-2026-01", "--as", "rita", "--dataset", "consent")
+    assert everyone.stdout == "people\n15\n"
 
 
 BAD_REQUESTS = [

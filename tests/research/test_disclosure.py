@@ -37,6 +37,21 @@ def test_counts_round_to_the_nearest_five(count, rounded):
             {"row_totals": True, "column_totals": True},
             [[X, X, 35], [X, X, 90], [45, 80, 125]],
         ),
+        # A zero the reader can see (a combination absent from a query result) is known:
+        # it is not suppressed, so it cannot stand in for the small cell's partner...
+        (
+            [[3, 0, 50, 53]],
+            {"row_totals": True, "known": frozenset({(0, 1)})},
+            [[X, 0, X, 55]],
+        ),
+        # ... as a suppressed zero would (53 - 50 - 0 = 3 to a reader who knows it is 0).
+        ([[3, 0, 50, 53]], {"row_totals": True}, [[X, X, 50, 55]]),
+        # A known cell is never taken as the partner either, even when it is the smallest.
+        (
+            [[40], [5], [0], [20], [65]],
+            {"column_totals": True, "known": frozenset({(2, 0)})},
+            [[40], [X], [0], [X], [65]],
+        ),
         # No totals: only the primary rule applies.
         ([[3, 30, 33]], {}, [[X, 30, 35]]),
     ],

@@ -64,6 +64,24 @@ class ResearchWorld:
             s.expunge(p)
             return p
 
+    def participants(self, count: int) -> list[str]:
+        """The study IDs of ``count`` more participants holding every item, enrolled at
+        once (for tables of counts, where who they are does not matter)."""
+        mothers = []
+        for _ in range(count):
+            self._next += 1
+            mothers.append(
+                sample_world.Mother(
+                    study_id=f"BB-{self._next:04d}-0000",
+                    enrolled_at=datetime(2025, 3, 14, 9, tzinfo=UTC) + timedelta(days=self._next),
+                    items=ALL_ITEMS,
+                )
+            )
+        with self.session() as s:
+            site = s.exec(Site.__table__.select()).first()
+            sample_world.enrol(s, site.id, self.manager.id, mothers)
+        return [m.study_id for m in mothers]
+
     def withdraw(self, participant: Participant, level: str) -> None:
         with self.session() as s:
             s.add(
