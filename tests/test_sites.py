@@ -24,6 +24,7 @@ def test_add_list_and_get(db):
         ("RAE", "Bradford Royal Infirmary"),
     ]
     assert sites.get_site(db, "rae").name == "Bradford Royal Infirmary"
+    db.commit()  # events join the chain when their transaction commits
     (event, _) = db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
     assert event.action == "site.add" and event.actor == "ada"
     assert event.detail == {"code": "RAE", "name": "Bradford Royal Infirmary"}

@@ -18,6 +18,7 @@ from tests.auth.conftest import PASSWORD
 
 
 def _events(db, action):
+    db.commit()  # events join the chain when their transaction commits
     return db.exec(select(AuditEvent).where(AuditEvent.action == action)).all()
 
 

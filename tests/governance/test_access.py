@@ -82,6 +82,7 @@ def test_a_chain_check_is_kept_in_the_chain_and_the_latest_is_shown(net):
         assert access.latest_check(s) is None
     with session_scope(net.engine) as s:
         audit.record(s, actor="anna", action="login")
+    with session_scope(net.engine) as s:
         verdict = access.check_chain(s, actor="nia")
     assert verdict.ok
     with Session(net.engine) as s:
