@@ -86,12 +86,15 @@ class Comparison:
         return self.partner is not None and self.partner == self.cohort
 
 
-def open_comparison(session: Session, keys: KeyRing, pair: ClericalPair) -> list[Comparison]:
-    """Decrypt a pair's side-by-side identifiers (the caller audits the showing)."""
+def open_comparison(session: Session, keys: KeyRing, pair: ClericalPair) -> list[Comparison] | None:
+    """Decrypt a pair's side-by-side identifiers (the caller audits the showing); None
+    when the vault cannot open them (its key is gone or the row was altered)."""
     participant_id = _participant_id(session, pair.study_id)
-    sides = json.loads(
-        vault.decrypt(keys, participant_id, _field(pair.run_id, pair.record_key), pair.comparison)
-    )
+    field = _field(pair.run_id, pair.record_key)
+    try:
+        sides = json.loads(vault.decrypt(keys, participant_id, field, pair.comparison))
+    except vault.VaultError:
+        return None
     return [
         Comparison(name, sides["partner"].get(name), sides["cohort"].get(name))
         for name in SHOWN

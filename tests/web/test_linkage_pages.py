@@ -168,6 +168,20 @@ def test_review_shows_the_pair_side_by_side_and_audits_the_showing(client, data_
     assert [v.detail["pairs"] for v in views] == [[pair.id]]
 
 
+def test_a_pair_the_vault_cannot_open_is_listed_without_its_identifiers(
+    client, data_manager, instance
+):
+    pair = _pending_pair(instance)
+    with session_scope(instance.engine) as s:
+        sealed = s.get(ClericalPair, pair.id)
+        sealed.comparison = sealed.comparison[:-8] + "AAAAAAAA"  # altered since it was sealed
+    page = client.get("/linkage/review")
+    assert page.status_code == 200
+    text = flat(page.text)
+    assert "cannot be opened" in text and "AYSHA" not in text
+    assert f'name="pair_id" value="{pair.id}"' in text
+
+
 def test_accepting_a_pair_links_its_record(client, data_manager, instance):
     pair = _pending_pair(instance)
     answer = client.post(

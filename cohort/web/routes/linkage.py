@@ -15,7 +15,6 @@ from sqlmodel import Session
 from cohort import audit, i18n
 from cohort.errors import NotFound
 from cohort.models import ClericalPair, LinkageRun, User
-from cohort.vault import VaultError
 from cohort.web import ui_language
 from cohort.web.deps import DataManager, DbSession, InstanceDep, requires
 from cohort.web.pages import render
@@ -102,14 +101,9 @@ def run_page(request: Request, user: LinkageViewer, db: DbSession, id: int = 0):
 
 
 def _shown(db: Session, instance, pairs: list[ClericalPair]) -> list[dict]:
-    shown = []
-    for pair in pairs:
-        try:
-            lines = clerical.open_comparison(db, instance.keys, pair)
-        except VaultError:
-            lines = None
-        shown.append({"pair": pair, "lines": lines})
-    return shown
+    return [
+        {"pair": pair, "lines": clerical.open_comparison(db, instance.keys, pair)} for pair in pairs
+    ]
 
 
 @router.get("/linkage/review")

@@ -9,15 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from cohort import audit, vault
-from cohort.errors import CohortError, NotFound
+from cohort import participant_search
+from cohort.errors import CohortError
 from cohort.sites import get_site_by_id
 from cohort.web.deps import DataManager, DbSession, InstanceDep, Source
 from cohort.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-
-NOBODY = "no participant has this NHS number"
 
 
 @router.get("/participants/find", summary="Find a participant")
@@ -35,7 +33,9 @@ def find(
     nhs_number: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        participant = vault.find_participant(db, instance.keys, nhs_number)
+        participant = participant_search.find(
+            db, instance.keys, nhs_number, actor=user.username, source=source
+        )
     except CohortError as exc:
         return render(
             request,
@@ -44,14 +44,6 @@ def find(
             error=exc,
             nhs_number=nhs_number,
         )
-    audit.record(
-        db,
-        actor=user.username,
-        action="participant.find",
-        participant=participant.study_id if participant else None,
-        source=source,
-        detail={"found": participant is not None},
-    )
     return render(
         request,
         "participant_find.html",
@@ -71,10 +63,9 @@ def view_identity(
     source: Source,
     nhs_number: Annotated[str, Form()] = "",
 ) -> Response:
-    participant = vault.find_participant(db, instance.keys, nhs_number)
-    if participant is None:
-        raise NotFound(NOBODY, field="nhs_number")
-    identity = vault.view_identity(db, instance.keys, participant, user.username, source)
+    participant, identity = participant_search.identity(
+        db, instance.keys, nhs_number, actor=user.username, source=source
+    )
     return render(
         request,
         "participant_identity.html",
