@@ -333,6 +333,28 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
         )
 
 
+def linked_study_ids(path: Path, sources: Iterable[str]) -> dict[str, set[str]]:
+    """The distinct study IDs in each source's table (a mother's, or her child's for child
+    sources), in one connection; a source with no table yet, or a store not made yet (it
+    is not created here), has none."""
+    names = list(sources)
+    found: dict[str, set[str]] = {name: set() for name in names}
+    if not path.exists():
+        return found
+    with connect(path) as con:
+        have = {
+            table
+            for (table,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
+        }
+        for name in names:
+            if name in have:
+                rows = con.execute(f"SELECT DISTINCT study_id FROM main.{_ident(name)}").fetchall()  # noqa: S608
+                found[name] = {study_id for (study_id,) in rows}
+    return found
+
+
 def table_names(path: Path) -> list[str]:
     """Every table, schema-qualified (``main.maternity``, ``linkage.deliveries``, ...)."""
     if not path.exists():

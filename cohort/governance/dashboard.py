@@ -1,8 +1,10 @@
 """The dashboard's pages and the tables on each: one registry, read by the pages and by
-the CSV download, so a table downloads exactly as it is shown."""
+the CSV download, so a table downloads exactly as it is shown. A table that also reads
+the research store (linkage coverage) is handed its path."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -14,6 +16,7 @@ from cohort.governance.tables import Table
 from forms.i18n import N_
 
 Builder = Callable[[Session, Filters, Reach], Table]
+StoreBuilder = Callable[[Session, Filters, Reach, Path], Table]
 
 TABLES: dict[str, Builder] = {
     "consent-by-site": consent_rates.by_site,
@@ -31,6 +34,9 @@ TABLES: dict[str, Builder] = {
     "logins": access.logins,
     "identity-views": access.identity_views,
     "research-access": access.research,
+}
+# Tables that also read the research store (``settings.research_store_path``).
+STORE_TABLES: dict[str, StoreBuilder] = {
     "linkage-coverage": linkage.coverage,
 }
 
@@ -82,12 +88,16 @@ PAGES = (
 )
 
 
-def build(session: Session, key: str, filters: Filters, reach: Reach) -> Table:
+def build(session: Session, key: str, filters: Filters, reach: Reach, store: Path) -> Table:
+    if key in STORE_TABLES:
+        return STORE_TABLES[key](session, filters, reach, store)
     builder = TABLES.get(key)
     if builder is None:
         raise NotFound("there is no such table on the dashboard", field="table")
     return builder(session, filters, reach)
 
 
-def page_tables(session: Session, page: Page, filters: Filters, reach: Reach) -> dict[str, Table]:
-    return {key: build(session, key, filters, reach) for key in page.tables}
+def page_tables(
+    session: Session, page: Page, filters: Filters, reach: Reach, store: Path
+) -> dict[str, Table]:
+    return {key: build(session, key, filters, reach, store) for key in page.tables}

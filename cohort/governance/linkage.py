@@ -1,5 +1,24 @@
-"""Linkage coverage per partner source: runs started in the period and how they ended,
-rows read and linked, and the clerical queue each source has waiting now."""
+"""Linkage coverage per partner source, in two kinds of column:
+
+- participants, as they stand now: those whose consent, withdrawals applied, gives the
+  item covering the source today (``linkage_jobs.coverage.covering_item``, from the
+  consent zone's bulk pass ``cohort.research.consented``), and how many of them the
+  source has linked: a row of hers in the source's table of the research store, or for a
+  child source a row of one of her children (child rows are keyed by the child's study
+  ID). Per site: a site's view counts its own participants only. The share of consented
+  participants linked is linked / consented.
+- the period's runs, network-wide (a partner file covers every site): runs started in the
+  period and how they ended, partner rows read and linked, the share of rows linked, and
+  the clerical queue each source has waiting now.
+
+Every configured source has a row, and so does any other source that ran in the period or
+has pairs waiting. Until linkage has run at all, the table holds only its total row and
+nothing about participants is read: the page says it appears once linkage has run.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
@@ -7,22 +26,121 @@ from sqlmodel import Session
 from cohort.governance.filters import Filters
 from cohort.governance.reach import Reach
 from cohort.governance.tables import Derived, Table
-from cohort.models import ClericalPair, LinkageRun
+from cohort.models import ClericalPair, LinkageRun, Site
+from cohort.research import consented
+from cohort.research.consented import Member
 from cohort.research.disclosure import rate
 from forms.i18n import N_
+from linkage_jobs.coverage import covering_item
+from linkage_jobs.spec import SourceSpec, load_specs
+from linkage_jobs.store import linked_study_ids
 
 R, Q = LinkageRun.__table__, ClericalPair.__table__
 TOTAL = N_("Total")
 ENDINGS = ("succeeded", "quarantined", "failed")
-LINKED = Derived(N_("Share linked"), lambda row, total: rate(row[5], row[4]), N_("No rows read"))
+COLUMNS = (
+    N_("Source"),
+    N_("Consented participants"),  # 0: consent covers the source now
+    N_("Consented participants linked"),  # 1: of them, with a linked row
+    N_("Runs"),  # 2
+    N_("Succeeded"),  # 3
+    N_("Quarantined"),  # 4
+    N_("Failed"),  # 5
+    N_("Rows read"),  # 6
+    N_("Rows linked"),  # 7
+    N_("Awaiting clerical review"),  # 8
+)
+PARTICIPANTS_LINKED = Derived(
+    N_("Share of consented participants linked"),
+    lambda row, total: rate(row[1], row[0]),
+    N_("No consented participants"),
+)
+ROWS_LINKED = Derived(
+    N_("Share of rows linked"), lambda row, total: rate(row[7], row[6]), N_("No rows read")
+)
+HOLDERS = "governance.linkage-coverage"  # its figures kept with the consent zone's pass
 
 
 def any_runs(session: Session) -> bool:
     return session.connection().execute(select(R.c.id).limit(1)).first() is not None
 
 
-def coverage(session: Session, filters: Filters, reach: Reach) -> Table:
-    """Network-wide: a partner file covers every site, so the site filter does not apply."""
+@dataclass(frozen=True)
+class Holders:
+    """Who holds each consent item now, worked out once per consent-zone pass."""
+
+    by_item: dict[tuple[str | None, str], frozenset[int]]  # (site code or None: all, item)
+    mothers: dict[str, int]  # a participant's study ID -> her participant id
+    children: dict[str, int]  # a child's study ID -> the mother's participant id
+
+
+def _holders(everyone: list[Member], children: list[tuple[str, int]]) -> Holders:
+    found: dict[tuple[str | None, str], set[int]] = defaultdict(set)
+    for member in everyone:
+        for item, given in member.current_items().items():
+            if given:
+                found[(member.site, item)].add(member.participant_id)
+                found[(None, item)].add(member.participant_id)
+    return Holders(
+        {key: frozenset(ids) for key, ids in found.items()},
+        {m.study_id: m.participant_id for m in everyone},
+        dict(children),
+    )
+
+
+def _site_code(session: Session, filters: Filters, reach: Reach) -> str | None:
+    """Whose participants are counted: a site lead's own site's, whatever the filter says;
+    otherwise the site picked, or every site."""
+    if reach.site_id is not None:
+        own = session.get(Site, reach.site_id)
+        return own.code if own else ""  # a site that is gone: nobody
+    return filters.site.code if filters.site else None
+
+
+def participants(
+    session: Session,
+    store: Path,
+    specs: dict[str, SourceSpec],
+    sources: list[str],
+    site: str | None,
+) -> dict[str, tuple[int, int]]:
+    """Per source: (consented participants its covering item holds now, how many of them
+    it has linked), at ``site`` (a code; None: every site). A source with no spec has no
+    covering item: (0, 0)."""
+    holders = consented.kept(session, HOLDERS, _holders)
+    linked = linked_study_ids(store, [name for name in sources if name in specs])
+    found = {}
+    for name in sources:
+        spec = specs.get(name)
+        if spec is None:
+            found[name] = (0, 0)
+            continue
+        covered = holders.by_item.get((site, covering_item(spec)), frozenset())
+        whose = holders.mothers if spec.subject == "mother" else holders.children
+        linked_mothers = {whose[study_id] for study_id in linked[name] if study_id in whose}
+        found[name] = (len(covered), len(covered & linked_mothers))
+    return found
+
+
+def coverage(session: Session, filters: Filters, reach: Reach, store: Path) -> Table:
+    """``store``: the research store (``settings.research_store_path``)."""
+    rows: list[tuple[str, tuple[int, ...]]] = []
+    if any_runs(session):
+        rows = _rows(session, filters, reach, store)
+    total = tuple(sum(column) for column in zip(*(c for _, c in rows), strict=True))
+    return Table(
+        "linkage-coverage",
+        N_("Linkage by partner source"),
+        COLUMNS,
+        (*rows, (TOTAL, total or (0,) * (len(COLUMNS) - 1))),
+        derived=(PARTICIPANTS_LINKED, ROWS_LINKED),
+        total_row=True,
+    )
+
+
+def _rows(
+    session: Session, filters: Filters, reach: Reach, store: Path
+) -> list[tuple[str, tuple[int, ...]]]:
     ended = [func.sum(case((R.c.outcome == outcome, 1), else_=0)) for outcome in ENDINGS]
     runs = session.connection().execute(
         select(
@@ -39,25 +157,10 @@ def coverage(session: Session, filters: Filters, reach: Reach) -> Table:
         )
         .all()
     )
-    rows = [
-        (source, (*found.get(source, [0] * 6), waiting.get(source, 0)))
-        for source in sorted(found.keys() | waiting.keys())
+    specs = load_specs()
+    sources = sorted(specs.keys() | found.keys() | waiting.keys())
+    people = participants(session, store, specs, sources, _site_code(session, filters, reach))
+    return [
+        (source, (*people[source], *found.get(source, [0] * 6), waiting.get(source, 0)))
+        for source in sources
     ]
-    total = tuple(sum(column) for column in zip(*(c for _, c in rows), strict=True)) or (0,) * 7
-    return Table(
-        "linkage-coverage",
-        N_("Linkage by partner source"),
-        (
-            N_("Source"),
-            N_("Runs"),
-            N_("Succeeded"),
-            N_("Quarantined"),
-            N_("Failed"),
-            N_("Rows read"),
-            N_("Rows linked"),
-            N_("Awaiting clerical review"),
-        ),
-        (*rows, (TOTAL, total)),
-        derived=(LINKED,),
-        total_row=True,
-    )

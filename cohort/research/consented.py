@@ -2,7 +2,8 @@
 query time from the consent zone (one pass over consents and withdrawals, not one
 ``consent_scope`` per participant). The pass is kept per database until any participant,
 consent, withdrawal or child is added or removed (``_stamp``, a few indexed aggregates
-read every time), so repeated queries skip it and a new withdrawal counts at once.
+read every time), so repeated queries skip it and a new withdrawal counts at once. A
+figure worked out from the pass (``kept``) is kept with it and dropped with it.
 
 The rule, for a dataset covered by a consent item (``covering_item``): she is in it if her
 latest consent gave that item and she has not withdrawn at a level that removes linked
@@ -12,8 +13,10 @@ consent data (no covering item) holds everyone not fully withdrawn. A child's ro
 her mother's consent.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -64,7 +67,9 @@ def _stamp(session: Session) -> tuple:
     return (str(conn.engine.url), *(tuple(conn.execute(q).one()) for q in parts))
 
 
-_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]]]] = {}
+# Per database: (stamp, members, children, figures worked out from them by ``kept``).
+_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]], dict]] = {}
+T = TypeVar("T")
 
 
 def _aware(at: datetime) -> datetime:
@@ -110,14 +115,32 @@ def _read(session: Session) -> list[Member]:
     return found
 
 
-def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
+def _current(session: Session) -> tuple[tuple, list[Member], list[tuple[str, int]], dict]:
     stamp = _stamp(session)
-    kept = _passes.get(stamp[0])
-    if kept is None or kept[0] != stamp:
+    held = _passes.get(stamp[0])
+    if held is None or held[0] != stamp:
         c = ChildParticipant.__table__
         kids = [tuple(r) for r in session.connection().execute(select(c.c.study_id, c.c.mother_id))]
-        kept = _passes[stamp[0]] = (stamp, _read(session), kids)
-    return kept[1], kept[2]
+        held = _passes[stamp[0]] = (stamp, _read(session), kids, {})
+    return held
+
+
+def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
+    _, everyone, kids, _ = _current(session)
+    return everyone, kids
+
+
+def kept(
+    session: Session, name: str, work_out: Callable[[list[Member], list[tuple[str, int]]], T]
+) -> T:
+    """``work_out(members, children)`` from the current pass, worked out once per pass and
+    kept under ``name`` until the pass is read again: for a figure a page shows on every
+    request (the dashboard's linkage coverage), so the page pays only the stamp. The value
+    is shared: treat it as read-only."""
+    _, everyone, kids, figures = _current(session)
+    if name not in figures:
+        figures[name] = work_out(everyone, kids)
+    return figures[name]
 
 
 def members(session: Session, enrolled_by: datetime | None = None) -> list[Member]:

@@ -70,10 +70,18 @@ def make_network(engine: Engine) -> Network:
 
 
 def consents(
-    engine: Engine, n: int, *, site: Site, by: User, when: datetime, **recorded
+    engine: Engine,
+    n: int,
+    *,
+    site: Site,
+    by: User,
+    when: datetime,
+    items: dict[str, bool] | None = None,
+    **recorded,
 ) -> list[int]:
     """``n`` enrolments (a participant and her first consent row); their participant ids.
-    ``recorded``: language, ethnicity and age band, as ``approach_records.decline`` takes."""
+    ``items``: what each consented to (contact only, unless told); ``recorded``: language,
+    ethnicity and age band, as ``approach_records.decline`` takes."""
     with Session(engine) as s:
         ids = []
         for _ in range(n):
@@ -83,7 +91,12 @@ def consents(
             ids.append(p.id)
         rows = [
             approach_records.consent(
-                pid, {"contact": True}, site_id=site.id, recorded_by=by.id, when=when, **recorded
+                pid,
+                items or {"contact": True},
+                site_id=site.id,
+                recorded_by=by.id,
+                when=when,
+                **recorded,
             )
             for pid in ids
         ]

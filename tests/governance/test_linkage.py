@@ -1,13 +1,40 @@
-"""Linkage coverage per partner source: runs in the period by how they ended, rows read
-and linked, and the clerical queue waiting now."""
+"""Linkage coverage per partner source: the consented participants each source's consent
+item covers now and how many of them it has linked (per site), then runs in the period by
+how they ended, rows read and linked, and the clerical queue waiting now."""
 
-from datetime import date
+import csv
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pandas as pd
+import pytest
+from sqlalchemy import select
 from sqlmodel import Session
 
 from cohort.governance import linkage
-from cohort.models import ClericalPair, LinkageRun
-from tests.governance.seed import NETWORK, at, period, rows_of, shown
+from cohort.governance.csv_export import table_csv
+from cohort.governance.reach import Reach
+from cohort.models import ClericalPair, LinkageRun, Participant
+from cohort.research import sample_world
+from tests.governance.seed import NETWORK, at, consents, march, period, rows_of, shown, withdraw
+
+MOTHER = {"link_mother_health": True, "contact": True}
+BABY = {"link_baby_health": True}
+CONTACT_ONLY = {"contact": True}
+SOURCES = {
+    "birth_notifications",
+    "childrens_social_care",
+    "gp_registrations",
+    "maternity",
+    "school_census",
+}
+_deliveries = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "research.duckdb"
 
 
 def run(source: str, outcome: str, read: int = 0, written: int = 0, when=None) -> LinkageRun:
@@ -22,12 +49,52 @@ def run(source: str, outcome: str, read: int = 0, written: int = 0, when=None) -
     )
 
 
-def test_nothing_shows_until_linkage_has_run(net):
+def ran(net, *runs: LinkageRun) -> None:
+    with Session(net.engine) as s:
+        s.add_all(runs or [run("maternity", "succeeded", 10, 10)])
+        s.commit()
+
+
+def study_ids(net, participant_ids: list[int]) -> list[str]:
+    with Session(net.engine) as s:
+        found = dict(
+            s.exec(
+                select(Participant.id, Participant.study_id).where(
+                    Participant.id.in_(participant_ids)
+                )
+            ).all()
+        )
+    return [found[pid] for pid in participant_ids]
+
+
+def link(store: Path, source: str, ids: list[str]) -> None:
+    """One delivery of rows for these study IDs into the source's table."""
+    when = datetime(2026, 3, 5, tzinfo=UTC).replace(microsecond=next(_deliveries))
+    sample_world.link(store, source, pd.DataFrame({"study_id": ids}), linked_at=when)
+
+
+def children(net, pairs: list[tuple[str, int]]) -> None:
+    """(child study ID, mother's participant id)."""
+    with Session(net.engine) as s:
+        sample_world.add_children(s, pairs)
+        s.commit()
+
+
+def coverage(net, store: Path, filters=None, reach=NETWORK):
+    with Session(net.engine) as s:
+        return linkage.coverage(s, filters or march(), reach, store)
+
+
+def test_nothing_shows_until_linkage_has_run(net, store):
+    consents(net.engine, 3, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
     with Session(net.engine) as s:
         assert not linkage.any_runs(s)
+    table = coverage(net, store)
+    assert [label for label, _ in table.rows] == ["Total"]
+    assert table.empty
 
 
-def test_runs_by_source_and_outcome_with_the_share_linked(net):
+def test_runs_by_source_and_outcome_with_the_share_of_rows_linked(net, store):
     with Session(net.engine) as s:
         s.add_all(
             [
@@ -50,11 +117,138 @@ def test_runs_by_source_and_outcome_with_the_share_linked(net):
         )
         s.commit()
         assert linkage.any_runs(s)
-        table = linkage.coverage(s, period(date(2026, 3, 1), date(2026, 3, 31)), NETWORK)
-    assert rows_of(table) == {
-        "education": (1, 0, 0, 1, 0, 0, 0),
-        "maternity": (2, 1, 1, 0, 100, 80, 1),
-        "Total": (3, 1, 1, 1, 100, 80, 1),
-    }
+    table = coverage(net, store, period(date(2026, 3, 1), date(2026, 3, 31)))
+    rows = rows_of(table)
+    # Every configured source has a row, and so does one that ran without a spec.
+    assert rows.keys() == SOURCES | {"education", "Total"}
+    # Consented, linked; runs, succeeded, quarantined, failed, rows read, rows linked, queue.
+    assert rows["education"] == (0, 0, 1, 0, 0, 1, 0, 0, 0)
+    assert rows["maternity"] == (0, 0, 2, 1, 1, 0, 100, 80, 1)
+    assert rows["school_census"] == (0,) * 9
+    assert rows["Total"] == (0, 0, 3, 1, 1, 1, 100, 80, 1)
+    assert table.header[-2:] == ("Share of consented participants linked", "Share of rows linked")
     assert shown(table)["maternity"][-1] == "80.0%"
     assert shown(table)["education"][-1] == "No rows read"
+
+
+def test_the_share_of_consented_mothers_a_source_has_linked(net, store):
+    e = net.engine
+    covered = study_ids(net, consents(e, 10, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER))
+    not_covered = study_ids(
+        net, consents(e, 2, site=net.a, by=net.anna, when=at(3, 2), items=CONTACT_ONLY)
+    )
+    withdrawn = consents(e, 2, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
+    withdraw(e, withdrawn[0], "no_data", net.anna, at(3, 20))  # keeps what was linked
+    withdraw(e, withdrawn[1], "no_contact", net.anna, at(3, 20))  # still covered
+    ran(net)
+    # 7 of the 10 covered, and rows of mothers outside the denominator or the cohort.
+    link(store, "maternity", [*covered[:7], *not_covered, *study_ids(net, withdrawn[:1])])
+    link(store, "maternity", [covered[0], "T9999999"])  # a second row of hers counts once
+    table = coverage(net, store)
+    rows, figures = rows_of(table), shown(table)
+    assert rows["maternity"][:2] == (11, 7)  # the 10, and the one who stopped contact only
+    assert figures["maternity"][-2] == f"{7 / 11 * 100:.1f}%"
+    assert rows["gp_registrations"][:2] == (11, 0)  # the same item covers it: none linked yet
+    assert figures["gp_registrations"][-2] == "0.0%"
+
+
+def test_seventy_percent_of_ten_consented_mothers(net, store):
+    e = net.engine
+    covered = study_ids(net, consents(e, 10, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER))
+    ran(net)
+    link(store, "maternity", covered[:7])
+    table = coverage(net, store)
+    assert rows_of(table)["maternity"][:2] == (10, 7)
+    assert shown(table)["maternity"][-2] == "70.0%"
+
+
+def test_a_new_withdrawal_and_a_new_delivery_count_at_once(net, store):
+    e = net.engine
+    ids = consents(e, 10, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
+    covered = study_ids(net, ids)
+    ran(net)
+    link(store, "maternity", covered[:7])
+    assert rows_of(coverage(net, store))["maternity"][:2] == (10, 7)
+    withdraw(e, ids[0], "full", net.anna, at(3, 20))  # one of the linked
+    link(store, "maternity", covered[7:8])
+    assert rows_of(coverage(net, store))["maternity"][:2] == (9, 7)
+
+
+def test_a_child_source_counts_mothers_with_a_linked_child(net, store):
+    e = net.engine
+    mothers = consents(e, 4, site=net.a, by=net.anna, when=at(3, 2), items=BABY)
+    other = consents(e, 1, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
+    children(
+        net,
+        [
+            ("C-1a", mothers[0]),  # twins, both linked: she counts once
+            ("C-1b", mothers[0]),
+            ("C-2", mothers[1]),  # linked
+            ("C-3", mothers[2]),  # not linked
+            ("C-9", other[0]),  # linked, but her consent does not cover her baby's records
+        ],
+    )  # mothers[3]: no child met yet
+    ran(net)
+    link(store, "birth_notifications", ["C-1a", "C-1b", "C-2", "C-9", "C-unknown"])
+    link(store, "maternity", study_ids(net, mothers[2:3]))  # her own records: not her child's
+    table = coverage(net, store)
+    assert rows_of(table)["birth_notifications"][:2] == (4, 2)
+    assert shown(table)["birth_notifications"][-2] == "50.0%"
+
+
+def test_a_source_nobody_consented_to_shows_no_share(net, store):
+    e = net.engine
+    mothers = consents(e, 3, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
+    children(net, [("C-1", mothers[0])])
+    ran(net)
+    link(store, "school_census", ["C-1"])  # her consent does not cover council records
+    table = coverage(net, store)
+    assert rows_of(table)["school_census"][:2] == (0, 0)
+    assert shown(table)["school_census"][-2] == "No consented participants"
+    assert shown(table)["Total"][:2] == ["6", "0"]  # maternity's 3 and GP registrations' 3
+
+
+def test_a_site_lead_counts_her_own_sites_participants(net, store):
+    e = net.engine
+    at_a = study_ids(net, consents(e, 10, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER))
+    at_b = study_ids(net, consents(e, 5, site=net.b, by=net.cara, when=at(3, 2), items=MOTHER))
+    ran(net, run("maternity", "succeeded", 20, 12))
+    link(store, "maternity", [*at_a[:7], *at_b])
+    network = coverage(net, store)
+    assert rows_of(network)["maternity"] == (15, 12, 1, 1, 0, 0, 20, 12, 0)
+    assert shown(network)["maternity"][-2] == "80.0%"
+    lead = Reach(site_id=net.a.id, midwife_names=True)
+    own = coverage(net, store, march(net.a), lead)
+    # Her site's participants; the partner file's runs and rows stay network-wide.
+    assert rows_of(own)["maternity"] == (10, 7, 1, 1, 0, 0, 20, 12, 0)
+    assert shown(own)["maternity"][-2] == "70.0%"
+    # The reach decides even if the filter does not name her site.
+    assert rows_of(coverage(net, store, march(), lead))["maternity"][:2] == (10, 7)
+    picked = coverage(net, store, march(net.b))
+    assert rows_of(picked)["maternity"][:2] == (5, 5)
+    assert shown(picked)["maternity"][-2] == "100.0%"
+    assert rows_of(coverage(net, store, march(net.c)))["maternity"][:2] == (0, 0)
+
+
+def test_the_publishable_copy_protects_the_participant_counts(net, store):
+    e = net.engine
+    covered = study_ids(net, consents(e, 12, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER))
+    ran(net, run("maternity", "succeeded", 40, 32))
+    link(store, "maternity", covered[:9])
+    table = coverage(net, store)
+    rule = {"threshold": 7, "rounding": 5}
+    plain = list(csv.reader(io.StringIO(table_csv(table, publishable=False, **rule))))
+    assert plain[0][:3] == ["Source", "Consented participants", "Consented participants linked"]
+    assert plain[0][-2:] == ["Share of consented participants linked", "Share of rows linked"]
+    by_source = {row[0]: row[1:] for row in plain[1:]}
+    assert by_source["maternity"][:2] == ["12", "9"]
+    assert by_source["maternity"][-2] == "75.0%"
+    published = list(csv.reader(io.StringIO(table_csv(table, publishable=True, **rule))))
+    by_source = {row[0]: row[1:] for row in published[1:]}
+    # Rounded to 5, the share worked out from the rounded counts.
+    assert by_source["maternity"][:2] == ["10", "10"]
+    assert by_source["maternity"][-2] == "100.0%"
+    # GP registrations: 12 consented, none linked yet: a count at or below the threshold,
+    # suppressed, and the share with it.
+    assert by_source["gp_registrations"][1] == "suppressed"
+    assert by_source["gp_registrations"][-2] == "suppressed"

@@ -145,3 +145,14 @@ def test_purge_removes_every_row_of_the_participants_in_every_table(path):
 
 def test_purge_of_an_empty_store_is_nothing(path):
     assert store.purge(path, ["BB-1"]) == 0
+
+
+def test_linked_study_ids_are_distinct_per_source_and_reading_creates_nothing(path):
+    assert store.linked_study_ids(path, ["clinic"]) == {"clinic": set()}
+    assert not path.exists()  # a store not made yet reads as empty and is not made
+    write(path, "a" * 64, linked(("BB-1", "k1", 3200), ("BB-2", "k2", 2900)))
+    write(path, "b" * 64, linked(("BB-1", "k3", 3100)))  # a second record of hers
+    assert store.linked_study_ids(path, ["clinic", "nowhere"]) == {
+        "clinic": {"BB-1", "BB-2"},
+        "nowhere": set(),  # no table yet
+    }

@@ -6,12 +6,14 @@ import csv
 import io
 import re
 
+import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
 from cohort import audit
 from cohort.db import session_scope
-from cohort.models import AuditEvent, Site
+from cohort.models import AuditEvent, LinkageRun, Participant, Site, User
+from cohort.research import sample_world
 from tests.governance.seed import at, consents, declines
 from tests.web.conftest import csrf_of, ensure_site, sign_in
 
@@ -201,3 +203,54 @@ def test_the_access_page_shows_extracts_and_downloads_by_project(client, network
     page = client.get("/governance/access").text
     assert "Extracts and downloads by project and researcher" in page
     assert "P-ONE · rita" in page
+
+
+def test_linkage_coverage_counts_consented_participants_on_the_page_and_in_downloads(
+    client, network
+):
+    """RAE: 10 mothers whose consent covers maternity records, 7 linked; ZED: 5, 4 linked."""
+    e = network.engine
+    with Session(e) as s:
+        rae, zed = (s.exec(select(Site).where(Site.code == c)).one() for c in ("RAE", "ZED"))
+        anna, zoe = (s.exec(select(User).where(User.username == u)).one() for u in ("anna", "zoe"))
+    covers = {"link_mother_health": True}
+    at_rae = consents(e, 10, site=rae, by=anna, when=at(3, 4), items=covers)
+    at_zed = consents(e, 5, site=zed, by=zoe, when=at(3, 4), items=covers)
+    with session_scope(e) as db:
+        db.add(
+            LinkageRun(
+                source="maternity",
+                file_name="f.csv",
+                file_sha256="0" * 64,
+                outcome="succeeded",
+                rows_read=12,
+                rows_written=11,
+                started_at=at(3, 5),
+            )
+        )
+        found = dict(db.exec(select(Participant.id, Participant.study_id)).all())
+    linked = [found[pid] for pid in [*at_rae[:7], *at_zed[:4]]]
+    sample_world.link(
+        network.settings.research_store_path,
+        "maternity",
+        pd.DataFrame({"study_id": linked}),
+        linked_at=at(3, 5),
+    )
+    params = {**MARCH, "table": "linkage-coverage"}
+
+    sign_in(client, "network")
+    page = client.get("/governance/access", params=MARCH).text
+    assert "Share of consented participants linked" in page and "Share of rows linked" in page
+    assert "73.3%" in page  # 11 of 15
+    assert _csv(client.get("/governance/download", params=params))["maternity"] == [
+        *("15", "11", "1", "1", "0", "0", "12", "11", "0"),
+        *("73.3%", "91.7%"),
+    ]
+
+    sign_in(client, "lead.rae")
+    assert "70.0%" in client.get("/governance/access", params=MARCH).text
+    own = _csv(client.get("/governance/download", params=params))
+    assert own["maternity"][:2] == ["10", "7"] and own["maternity"][-2] == "70.0%"
+    published = _csv(client.get("/governance/download", params={**params, "publishable": "true"}))
+    assert published["maternity"][:2] == ["10", "suppressed"]  # 7 is at the threshold
+    assert published["maternity"][-2] == "suppressed"

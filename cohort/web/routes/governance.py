@@ -114,7 +114,7 @@ def _page_handler(page: Page) -> Callable[..., Response]:
         except CohortError as exc:
             status = exc.status_code
             return render(request, "governance.html", status_code=status, error=exc, **context)
-        tables = page_tables(db, page, filters, reach)
+        tables = page_tables(db, page, filters, reach, instance.settings.research_store_path)
         return render(
             request,
             "governance.html",
@@ -160,8 +160,8 @@ def download(
 ) -> Response:
     """One table as CSV; the download is recorded in the audit trail."""
     filters = _filters(instance, db, user, start, end, site)
-    built = build(db, table, filters, reach_of(user))
     settings = instance.settings
+    built = build(db, table, filters, reach_of(user), settings.research_store_path)
     text = table_csv(
         built,
         publishable=publishable,
