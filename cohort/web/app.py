@@ -13,6 +13,7 @@ from cohort.instance import Instance, open_instance
 from cohort.key_check import check_keys
 from cohort.web import api_problems, errors
 from cohort.web.access_log import AccessLog
+from cohort.web.admission import Admission
 from cohort.web.pages import STATIC_NHSUK, make_templates, page_tasks
 from cohort.web.routes import (
     account,
@@ -138,6 +139,7 @@ def create_app(instance: Instance | None = None, *, schedule: bool | None = None
     app.state.templates = make_templates()
     app.state.frontend_available = (inst.settings.frontend_dir / "nhsuk").is_dir()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Admission)  # requests past the limit wait here, holding no thread
     app.add_middleware(ServerTiming)  # times everything below it
     app.add_middleware(AccessLog)  # outermost: logs the status the client gets
     errors.install(app)
