@@ -46,7 +46,7 @@ MS = 1000
 # The parts of a save to time: a label, and the function (module or class attribute),
 # wrapped for the run so that its time is counted on whichever thread runs the request.
 PARTS = {
-    "audit append (cohort.audit.record)": (audit, "record"),
+    "audit: recording an event (its append runs in the commit)": (audit, "record"),
     "vault: encrypt identifiers (AES-GCM)": (vault, "encrypt"),
     "vault: blind index (HMAC)": (vault, "blind_index"),
     "argon2 password check (at sign-in only)": (passwords, "verify"),
