@@ -71,17 +71,14 @@ def directory(settings: Settings, code: str, extract_id: int) -> Path:
     return extracts_dir(settings, code) / str(extract_id)
 
 
-def sweep_abandoned(place: Path, now: float | None = None) -> list[str]:
+def sweep_abandoned(place: Path) -> None:
     """Remove hidden folders left by extracts killed mid-way (an exception removes its own
     folder; a killed process cannot). Only those untouched for a day: a fresh one may be
     another process's extract still being written."""
-    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_S
-    swept = []
+    cutoff = time.time() - ABANDONED_AFTER_S
     for folder in place.glob(WRITING + "*"):
         if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
-            swept.append(folder.name)
-    return swept
 
 
 def _q(name: str) -> str:
