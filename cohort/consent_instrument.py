@@ -42,8 +42,7 @@ NOT_IN_VAULT = N_(
 @lru_cache(maxsize=1)
 def shipped() -> FormSpec:
     name, version = registry.DEFAULT
-    text = (registry.INSTRUMENTS / f"{name}.csv").read_bytes().decode()
-    return dictionary.parse(text, version=version)
+    return dictionary.parse(registry.shipped_text(name), version=version)
 
 
 def _compatible(new: FieldSpec, old: FieldSpec) -> bool:
@@ -77,9 +76,13 @@ def problems(spec: FormSpec) -> list[Problem]:
     return found
 
 
-def publish(session: Session, csv_text: str, *, version: str, actor: str) -> Instrument:
-    """``forms.registry.publish``, after the checks above."""
-    found = problems(dictionary.parse(csv_text, version=version))
+def check(spec: FormSpec) -> None:
+    """Refuse ``spec`` (``DictionaryError``, every problem) unless it may be published."""
+    found = problems(spec)
     if found:
         raise DictionaryError(found)
-    return registry.publish(session, csv_text, version=version, actor=actor)
+
+
+def publish(session: Session, csv_text: str, *, version: str, actor: str) -> Instrument:
+    """``forms.registry.publish``, the checks above applied to the form it parses."""
+    return registry.publish(session, csv_text, version=version, actor=actor, check=check)

@@ -8,6 +8,7 @@ version it was taken under. The current version of a form is the one published l
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,8 +38,15 @@ def _find(session: Session, name: str, version: str) -> Instrument | None:
     ).first()
 
 
-def _store(session: Session, csv_text: str, version: str, actor: str) -> tuple[Instrument, bool]:
-    """(the version, whether it is new): parsed first, so nothing malformed is stored."""
+def _store(
+    session: Session,
+    csv_text: str,
+    version: str,
+    actor: str,
+    check: Callable[[FormSpec], None] | None = None,
+) -> tuple[Instrument, bool]:
+    """(the version, whether it is new): parsed first, and ``check``-ed, so nothing
+    malformed or refused is stored."""
     if not VERSION.fullmatch(version):
         raise CohortError(
             f"version {quote(version)} must be 1 to 16 letters, digits, dots, dashes "
@@ -46,6 +54,8 @@ def _store(session: Session, csv_text: str, version: str, actor: str) -> tuple[I
             field="version",
         )
     spec = dictionary.parse(csv_text, version=version)
+    if check is not None:
+        check(spec)
     digest = _sha256(csv_text)
     existing = _find(session, spec.name, version)
     if existing is not None:
@@ -70,9 +80,17 @@ def _store(session: Session, csv_text: str, version: str, actor: str) -> tuple[I
     return instrument, True
 
 
-def publish(session: Session, csv_text: str, *, version: str, actor: str) -> Instrument:
-    """Publish a dictionary as ``version`` of its form (audited); a repeat is a no-op."""
-    instrument, new = _store(session, csv_text, version, actor)
+def publish(
+    session: Session,
+    csv_text: str,
+    *,
+    version: str,
+    actor: str,
+    check: Callable[[FormSpec], None] | None = None,
+) -> Instrument:
+    """Publish a dictionary as ``version`` of its form (audited); a repeat is a no-op.
+    ``check`` may refuse the parsed form (raising) before anything is stored."""
+    instrument, new = _store(session, csv_text, version, actor, check)
     if new:
         audit.record(
             session,
@@ -83,14 +101,18 @@ def publish(session: Session, csv_text: str, *, version: str, actor: str) -> Ins
     return instrument
 
 
+def shipped_text(name: str) -> str:
+    """A shipped instrument's dictionary, its line ends as shipped."""
+    return (INSTRUMENTS / f"{name}.csv").read_bytes().decode()
+
+
 def ensure_default(session: Session) -> None:
     """Install the shipped instrument unless its form already has a version (so a newer
     one published since never stops being current). Part of setting up an instance, like
     the schema, so not an audit event: the row records who and when."""
     name, version = DEFAULT
     if session.exec(select(Instrument.id).where(Instrument.name == name)).first() is None:
-        csv_text = (INSTRUMENTS / f"{name}.csv").read_bytes().decode()  # line ends as shipped
-        _store(session, csv_text, version, INSTALLER)
+        _store(session, shipped_text(name), version, INSTALLER)
 
 
 @lru_cache(maxsize=32)

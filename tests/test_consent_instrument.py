@@ -15,7 +15,7 @@ from forms import dictionary, registry
 from forms.dictionary import DictionaryError
 from tests.consent_world import CONSENT, DECLINE, count_rows, token
 
-SHIPPED = (registry.INSTRUMENTS / "babi_consent.csv").read_text()
+SHIPPED = registry.shipped_text("babi_consent")
 NEW_QUESTIONS = [
     ["birth_plan", "babi_consent", "", "notes", "Her birth plan, if she has one"],
     ["support", "babi_consent", "", "checkbox", "Who supports her?", "1, Partner | 2, Family"],
