@@ -5,7 +5,6 @@ Each test runs on SQLite and on PostgreSQL (the ``db_url`` fixture)."""
 
 import base64
 import secrets
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,9 @@ from cohort.keys import KeyProblem, init_keys, new_vault_key
 from cohort.models import Site
 from cohort.web.app import create_app
 from tests.reliability.conftest import opened
+from tests.test_vault import AMINA, ZOE  # the vault specs' women
 
 RESTORE = "restore the keys this database was written with"
-AMINA = vault.IdentityFields(
-    nhs_number="9434765919",
-    given_name="Amina",
-    family_name="Hussain",
-    date_of_birth=date(1994, 3, 17),
-    postcode="BD5 0NA",
-)
-ZOE = vault.IdentityFields(
-    nhs_number="4010232137",
-    given_name="Zoë",
-    family_name="O'Brien",
-    date_of_birth=date(2001, 12, 31),
-    postcode="BD9 6RJ",
-)
 
 
 @pytest.fixture
