@@ -8,6 +8,15 @@ twice, records nothing new. The ``consent_date`` field (a REDCap date or date-ti
 now) says when she answered: the record is dated then, her age is checked (and banded) as
 it was then, and the consent-rate roll-up counts again the closed days it joins. The
 report gives each row's outcome with a reason that names fields and rules, never a value.
+
+A row for a woman already in the cohort (named by her study ID as the record id, or by her
+NHS number) records nothing by default: a file of consents taken before the platform must
+not undo what has been recorded since. The REDCap API's import asks for REDCap's own
+behaviour instead (``update``): her row's tick boxes become her new choices, recorded as
+the consent update a midwife makes on her page (a new consent row, audited); a row giving
+any other detail otherwise than her record has it is refused, not half taken. ``normal``
+leaves a tick box whose cell is empty as it was; ``overwrite`` unticks it, as REDCap's
+overwrite lets an empty cell erase a value.
 """
 
 import hashlib
@@ -15,20 +24,23 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from cohort import access, audit, capture, consent, idempotency, vault
+from cohort import access, audit, capture, consent, idempotency, scope, study_id, vault
 from cohort.consent import AlreadyEnrolled
 from cohort.errors import CohortError, Conflict
 from cohort.governance import rollup
-from cohort.interop import redcap_dates
-from cohort.interop.redcap_metadata import CONSENT_DATE, RECORD_ID, Project
+from cohort.interop import redcap_dates, redcap_records
+from cohort.interop.redcap_metadata import CONSENT_DATE, RECORD_ID, Project, complete_field
 from cohort.keys import KeyRing
-from cohort.models import Participant, User
+from cohort.models import Consent, Participant, User
+from forms import validation
 from forms.spec import FIXED_CHOICES
 
 ACCEPTED = "accepted"
+UPDATED = "updated"  # her tick boxes changed (the REDCap API's import only)
 ALREADY_IMPORTED = "already imported"
 IN_COHORT = "already in the cohort"
 DUPLICATE = "duplicate"
@@ -63,6 +75,26 @@ SAME_AS = "the same woman as row {row}"
 BAD_CONSENT_DATE = f"{CONSENT_DATE}: give the date as {redcap_dates.EXAMPLE}"
 OTHER_SITE = "at another site"
 IN_COHORT_AS = "study ID {study_id}"
+NOT_HERS = "nhs_number: not the NHS number of the woman with this study ID"
+DECLINE_IN_COHORT = "outcome: she is in the cohort; record her withdrawal on her page instead"
+NOT_BY_IMPORT = "{column}: differs from her record; an import changes only her tick boxes"
+# Read by the update itself: who she is, and this conversation (the update's own, dated at
+# the import; the leaflet is not asked again).
+FOR_THE_UPDATE = frozenset(
+    {
+        RECORD_ID,
+        "nhs_number",
+        "outcome",
+        CONSENT_DATE,
+        "discussion_language",
+        "interpreter_used",
+        "leaflet_given",
+        "leaflet_language",
+        *REDCAP_COLUMNS,
+    }
+)
+
+Update = Literal["normal", "overwrite"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +118,11 @@ class Report:
         return [result for result in self.results if result.status == ACCEPTED]
 
     @property
+    def recorded(self) -> list[RowResult]:
+        """The rows that changed the cohort: new women and changed choices."""
+        return [result for result in self.results if result.status in (ACCEPTED, UPDATED)]
+
+    @property
     def rejected(self) -> list[RowResult]:
         return [result for result in self.results if result.status == REJECTED]
 
@@ -93,7 +130,7 @@ class Report:
         """The rows not recorded, grouped by outcome and reason (for the audit trail)."""
         groups: dict[tuple[str, str], list[int]] = {}
         for result in self.results:
-            if result.status != ACCEPTED:
+            if result.status not in (ACCEPTED, UPDATED):
                 groups.setdefault((result.status, result.reason), []).append(result.row)
         return [
             {"status": status, "reason": reason, "rows": rows}
@@ -101,8 +138,11 @@ class Report:
         ]
 
     def summary(self) -> dict[str, int]:
-        statuses = (ACCEPTED, ALREADY_IMPORTED, IN_COHORT, DUPLICATE, REJECTED)
-        return {status: self.count(status) for status in statuses}
+        """Each outcome's count; "updated" only if a row was (only the API's import
+        updates, so the command line's report never shows it)."""
+        statuses = (ACCEPTED, UPDATED, ALREADY_IMPORTED, IN_COHORT, DUPLICATE, REJECTED)
+        counts = {status: self.count(status) for status in statuses}
+        return {status: n for status, n in counts.items() if n or status != UPDATED}
 
 
 def check_columns(project: Project, columns: Sequence[str]) -> None:
@@ -167,11 +207,155 @@ def _reason(exc: capture.InvalidAnswers) -> str:
     return "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
 
 
-def _enrolled(user: User, exc: AlreadyEnrolled) -> RowResult:
-    here = access.can_reach(user, Participant(study_id=exc.study_id, site_id=exc.site_id))
-    if not here:
+def _named(session: Session, row: Mapping[str, str]) -> Participant | None:
+    """The woman the row's record id names, if it is a study ID (an old system's record
+    ids are not: those rows are new to the cohort)."""
+    record_id = str(row.get(RECORD_ID, "")).strip().upper()
+    if not study_id.is_valid_study_id(record_id):
+        return None
+    return session.exec(select(Participant).where(Participant.study_id == record_id)).first()
+
+
+def _ticks(project: Project, row: Mapping[str, str], now: set[str], update: Update) -> set[str]:
+    """Her choices after the row: a cell given as 1 or 0 sets its tick box, an absent
+    column keeps it, an empty cell keeps it (``normal``) or unticks it (``overwrite``)."""
+    field = project.spec.field(capture.ITEMS_FIELD)
+    ticked = set(now)
+    for code, column in zip(field.codes, project.columns[field.name], strict=True):
+        mark = row.get(column)
+        if mark is None or (not mark.strip() and update == "normal"):
+            continue
+        if mark.strip() not in TICKED:
+            raise CohortError(NOT_A_TICK.format(column=column), field=column)
+        (ticked.add if TICKED[mark.strip()] else ticked.discard)(code)
+    return ticked
+
+
+def _differing(
+    session: Session,
+    keys: KeyRing,
+    project: Project,
+    row: Mapping[str, str],
+    member: Participant,
+    latest: Consent,
+    update: Update,
+) -> str | None:
+    """The first column the row gives otherwise than her record has it, leaving out her
+    tick boxes and what the update reads itself: an import must not be taken as having
+    changed her details when it has not. An empty cell differs only under ``overwrite``."""
+    skipped = {*FOR_THE_UPDATE, *project.columns[capture.ITEMS_FIELD], complete_field(project.form)}
+    given = {column: cell.strip() for column, cell in row.items() if column not in skipped}
+    if update == "normal":
+        given = {column: cell for column, cell in given.items() if cell}
+    if not given:
+        return None
+    record = redcap_records.Record(member, latest)
+    record.answers = redcap_records.read_answers(record)
+    wanted = frozenset(given) & set(vault.FIELDS)
+    redcap_records.add_identifiers(session, keys, [record], wanted)
+    now = redcap_records.flat(project, record.answers, given)
+    return next(
+        (
+            column
+            for column, cell in given.items()
+            if now.get(column, "") != _clean(project, column, cell)
+        ),
+        None,
+    )
+
+
+def _clean(project: Project, column: str, cell: str) -> str:
+    """The cell as the form would store it (a postcode spaced and upper case), so only a
+    real difference counts; a cell the form would refuse is a difference."""
+    rule = project.spec.field(column).validation if column in project.columns else ""
+    if not rule or not cell:
+        return cell
+    try:
+        return validation.check(rule, cell)
+    except validation.Invalid:
+        return cell
+
+
+def _change(
+    session: Session,
+    keys: KeyRing,
+    project: Project,
+    row: Mapping[str, str],
+    member: Participant,
+    *,
+    user: User,
+    update: Update,
+    source: str,
+) -> RowResult:
+    """Make her row's tick boxes her choices, as a midwife's update on her page would."""
+    named = IN_COHORT_AS.format(study_id=member.study_id)
+    if str(row.get("outcome", "")).strip() not in ("", capture.CONSENTED):
+        return RowResult(0, REJECTED, DECLINE_IN_COHORT)
+    nhs_number = str(row.get("nhs_number", "")).strip()
+    if nhs_number:
+        try:
+            found = vault.find_participant(session, keys, nhs_number)
+        except CohortError as exc:
+            return RowResult(0, REJECTED, f"nhs_number: {exc.message}")
+        if found != member:
+            return RowResult(0, REJECTED, NOT_HERS)
+    latest = scope.latest_consent(session, member.id)
+    if (column := _differing(session, keys, project, row, member, latest, update)) is not None:
+        return RowResult(0, REJECTED, NOT_BY_IMPORT.format(column=column))
+    now = {item for item, given in latest.items.items() if given}
+    ticks = _ticks(project, row, now, update)
+    if ticks == now:
+        return RowResult(0, IN_COHORT, named, member.study_id)
+    answers = {
+        capture.ITEMS_FIELD: sorted(ticks),
+        "discussion_language": row.get("discussion_language") or latest.language,
+        "interpreter_used": row.get("interpreter_used", ""),
+    }
+    change = f"{member.study_id}|{latest.id}|{','.join(sorted(ticks))}"
+    token = TOKEN_PREFIX + "update-" + hashlib.sha256(change.encode()).hexdigest()[:40]
+    done = capture.update_answers(
+        session, project.spec, member.study_id, answers, user=user, token=token, source=source
+    )
+    return RowResult(0, ALREADY_IMPORTED if done.replayed else UPDATED, named, member.study_id)
+
+
+def _take(
+    session: Session,
+    keys: KeyRing,
+    project: Project,
+    row: Mapping[str, str],
+    *,
+    user: User,
+    token: str,
+    source: str,
+    update: Update | None,
+) -> RowResult:
+    member = _named(session, row) if update else None
+    if member is None:
+        try:
+            answers, when = answers_from_row(project, row), taken_at(row)
+            done = capture.record_answers(
+                session,
+                keys,
+                project.spec,
+                answers,
+                user=user,
+                token=token,
+                source=source,
+                taken_at=when,
+            )
+        except AlreadyEnrolled as exc:
+            member = _named(session, {RECORD_ID: exc.study_id})
+        else:
+            status = ALREADY_IMPORTED if done.replayed else ACCEPTED
+            return RowResult(0, status, study_id=done.result.get("study_id"), taken_at=when)
+    if not access.can_reach(user, member):
         return RowResult(0, IN_COHORT, OTHER_SITE)
-    return RowResult(0, IN_COHORT, IN_COHORT_AS.format(study_id=exc.study_id), exc.study_id)
+    if update is None:
+        return RowResult(
+            0, IN_COHORT, IN_COHORT_AS.format(study_id=member.study_id), member.study_id
+        )
+    return _change(session, keys, project, row, member, user=user, update=update, source=source)
 
 
 def _one_row(
@@ -183,33 +367,20 @@ def _one_row(
     user: User,
     token: str,
     source: str,
+    update: Update | None,
 ) -> RowResult:
     try:
-        answers = answers_from_row(project, row)
-        when = taken_at(row)
-        done = capture.record_answers(
-            session,
-            keys,
-            project.spec,
-            answers,
-            user=user,
-            token=token,
-            source=source,
-            taken_at=when,
+        return _take(
+            session, keys, project, row, user=user, token=token, source=source, update=update
         )
     except capture.InvalidAnswers as exc:
         return RowResult(0, REJECTED, _reason(exc))
-    except AlreadyEnrolled as exc:
-        return _enrolled(user, exc)
     except Conflict as exc:
         if exc.field == idempotency.FIELD:  # imported before, by someone else
             return RowResult(0, ALREADY_IMPORTED)
         return RowResult(0, REJECTED, exc.message)
     except CohortError as exc:
         return RowResult(0, REJECTED, exc.message)
-    if done.replayed:
-        return RowResult(0, ALREADY_IMPORTED, study_id=done.result.get("study_id"))
-    return RowResult(0, ACCEPTED, study_id=done.result.get("study_id"), taken_at=when)
 
 
 def import_rows(
@@ -221,10 +392,13 @@ def import_rows(
     user: User,
     site_code: str,
     source: str,
+    update: Update | None = None,
 ) -> Report:
-    """Take each row through the consent capture path. The capture path audits each row
-    recorded; one event audits the import, with every row not recorded and why. Back-dated
-    records are recounted into the roll-up's closed days in the same transaction."""
+    """Take each row through the consent capture path (and, with ``update``, a woman
+    already in the cohort through the consent update path). Those paths audit each row
+    recorded; one event audits the import, with every row not recorded and why.
+    Back-dated records are recounted into the roll-up's closed days in the same
+    transaction."""
     if not rows:
         raise CohortError(NO_ROWS, field="data")
     columns = list(dict.fromkeys(c for row in rows for c in row))
@@ -238,7 +412,9 @@ def import_rows(
         if token in seen:
             result = RowResult(number, DUPLICATE, SAME_AS.format(row=seen[token]))
         else:
-            found = _one_row(session, keys, project, row, user=user, token=token, source=source)
+            found = _one_row(
+                session, keys, project, row, user=user, token=token, source=source, update=update
+            )
             result = replace(found, row=number)
             if result.status != REJECTED:  # a corrected copy of a refused row may follow
                 seen[token] = number

@@ -254,7 +254,7 @@ def _import_records(call: Call) -> Answer:
         raise Forbidden(IMPORTS_BY_MIDWIFE)
     project = call.project()
     call.params.one_of("type", ("flat",))
-    call.params.one_of("overwriteBehavior", OVERWRITE)
+    update = call.params.one_of("overwriteBehavior", OVERWRITE)
     call.params.one_of("dateFormat", ("YMD",))  # dates as the form takes them
     wanted = call.params.one_of("returnContent", RETURN_CONTENT)
     rows = redcap_formats.read_rows(call.params.get("data"), call.params.get("format", "xml"))
@@ -267,12 +267,13 @@ def _import_records(call: Call) -> Answer:
         user=call.user,
         site_code=site.code,
         source=f"redcap-api {call.source or ''}".strip()[:64],
+        update=update,
     )
     if report.rejected:
         raise _refusal(report)
     fmt = error_format(call.params)
-    ids = [result.study_id for result in report.accepted if result.study_id]
-    count = redcap_formats.render_one({"count": len(report.accepted)}, fmt, "count")
+    ids = [result.study_id for result in report.recorded if result.study_id]
+    count = redcap_formats.render_one({"count": len(report.recorded)}, fmt, "count")
     bodies = {"count": count, "auto_ids": count, "ids": redcap_formats.render_ids(ids, fmt)}
     return Answer(bodies.get(wanted, ""), fmt)
 

@@ -1,10 +1,14 @@
 """REDCap's three wire formats (json, csv, xml) for what the API returns, its error
-shapes in each, and reading the json or csv rows of a record import."""
+shapes in each, and reading the rows of a record import in any of them."""
 
 import csv
 import io
 import json
+from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
 from cohort.csv_cells import write_csv
 from cohort.errors import CohortError
@@ -17,11 +21,12 @@ MEDIA_TYPES = {
 }
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>'
 NOT_A_FORMAT = "The format '{value}' is not valid: use json, csv or xml"
-IMPORT_FORMATS = ("json", "csv")
-NOT_IMPORTABLE = "Import records as json or csv; xml is not accepted here"
 NOT_ROWS = "The data are not a list of records (objects of field name to value)"
 BAD_JSON = "The data are not valid JSON: {problem}"
 BAD_CSV = "The data are not valid CSV: {problem}"
+BAD_XML = "The data are not valid XML: {problem}"
+XML_ENTITIES = "entity and document type declarations are not accepted"
+XML_SHAPE = "give <records> holding one <item> per record, each field an element of text"
 
 
 def check_format(value: str, field: str = "format") -> str:
@@ -87,18 +92,17 @@ def _cell(value: object) -> str:
     raise CohortError(NOT_ROWS, field="data")
 
 
-def read_rows(data: str, fmt: str) -> list[dict[str, str]]:
-    """The records of an import, every value a string."""
-    if fmt not in IMPORT_FORMATS:
-        raise CohortError(NOT_IMPORTABLE, field="format")
-    if fmt == "csv":
-        try:
-            return [
-                {str(k): v or "" for k, v in row.items() if k is not None}
-                for row in csv.DictReader(io.StringIO(data))
-            ]
-        except csv.Error as exc:
-            raise CohortError(BAD_CSV.format(problem=exc), field="data") from None
+def _csv_rows(data: str) -> list[dict[str, str]]:
+    try:
+        return [
+            {str(k): v or "" for k, v in row.items() if k is not None}
+            for row in csv.DictReader(io.StringIO(data))
+        ]
+    except csv.Error as exc:
+        raise CohortError(BAD_CSV.format(problem=exc), field="data") from None
+
+
+def _json_rows(data: str) -> list[dict[str, str]]:
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -106,3 +110,32 @@ def read_rows(data: str, fmt: str) -> list[dict[str, str]]:
     if not isinstance(parsed, list) or not all(isinstance(row, dict) for row in parsed):
         raise CohortError(NOT_ROWS, field="data")
     return [{str(k): _cell(v) for k, v in row.items()} for row in parsed]
+
+
+def _xml_record(item: Element) -> dict[str, str]:
+    if item.tag != "item" or any(len(field) for field in item):
+        raise CohortError(BAD_XML.format(problem=XML_SHAPE), field="data")
+    return {field.tag: field.text or "" for field in item}
+
+
+def _xml_rows(data: str) -> list[dict[str, str]]:
+    """REDCap's flat XML (``<records><item><field>value</field>…</item></records>``),
+    parsed by defusedxml: a document declaring entities (a billion laughs, an external
+    file) is refused before anything is expanded."""
+    try:
+        root = fromstring(data.encode(), forbid_dtd=True)
+    except DefusedXmlException:
+        raise CohortError(BAD_XML.format(problem=XML_ENTITIES), field="data") from None
+    except ParseError as exc:
+        raise CohortError(BAD_XML.format(problem=exc.msg), field="data") from None
+    if root.tag != "records":
+        raise CohortError(BAD_XML.format(problem=XML_SHAPE), field="data")
+    return [_xml_record(item) for item in root]
+
+
+READERS = {"csv": _csv_rows, "json": _json_rows, "xml": _xml_rows}
+
+
+def read_rows(data: str, fmt: str) -> list[dict[str, str]]:
+    """The records of an import, every value a string."""
+    return READERS[check_format(fmt)](data)

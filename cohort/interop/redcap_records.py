@@ -89,10 +89,16 @@ def records(session: Session, user: User) -> list[Record]:
         latest[participant.id] = Record(participant, row)
     found = sorted(latest.values(), key=lambda record: record.participant.id)
     for record in found:
-        record.answers = {name: read(record.consent) for name, read in FROM_CONSENT.items()}
-        record.answers.update(_other_answers(record.consent))
-        record.answers[RECORD_ID] = record.study_id
+        record.answers = read_answers(record)
     return found
+
+
+def read_answers(record: Record) -> dict[str, Answer]:
+    """Her latest consent's answers as the form reads them back, keyed by field name."""
+    answers = {name: read(record.consent) for name, read in FROM_CONSENT.items()}
+    answers.update(_other_answers(record.consent))
+    answers[RECORD_ID] = record.study_id
+    return answers
 
 
 def add_identifiers(

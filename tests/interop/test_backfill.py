@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from cohort import synth
+from cohort import synth, withdrawal
 from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.governance.approaches import approaches_by
@@ -20,12 +20,19 @@ from cohort.governance.rollup import roll_up
 from cohort.interop import backfill
 from cohort.interop.redcap_metadata import load
 from cohort.models import AuditEvent, Consent, Decline, Participant
-from tests.consent_world import CONSENT, DECLINE, NHS_NUMBER, OTHER_NHS_NUMBER, count_rows
+from tests.consent_world import (
+    CONSENT,
+    DECLINE,
+    NHS_NUMBER,
+    OTHER_NHS_NUMBER,
+    count_rows,
+    token,
+)
 from tests.interop.redcap_world import consent_answers
 from tests.interop.redcap_world import flat_row as row
 
 
-def run(world, rows, user=None):
+def run(world, rows, user=None, update=None):
     with session_scope(world.engine) as s:
         return backfill.import_rows(
             s,
@@ -35,7 +42,18 @@ def run(world, rows, user=None):
             user=user or world.midwife,
             site_code=world.site.code,
             source="test",
+            update=update,
         )
+
+
+def choices(world, study_id) -> list[dict]:
+    """Her consent rows, oldest first, as (ticked items, language)."""
+    with Session(world.engine) as s:
+        member = s.exec(select(Participant).where(Participant.study_id == study_id)).one()
+        rows = s.exec(
+            select(Consent).where(Consent.participant_id == member.id).order_by(Consent.id)
+        )
+        return [({i for i, given in r.items.items() if given}, r.language) for r in rows]
 
 
 def audit_text(world) -> str:
@@ -94,6 +112,124 @@ def test_a_woman_already_in_the_cohort_is_reported_with_her_study_id_at_her_site
     (elsewhere,) = run(world, [row(CONSENT)], user=world.other_midwife).results
     assert (elsewhere.status, elsewhere.study_id) == (backfill.IN_COHORT, None)
     assert enrolled not in elsewhere.reason
+
+
+FIRST_CHOICES = {"link_mother_health", "link_baby_health", "contact"}
+
+
+def test_without_update_a_row_naming_her_study_id_changes_nothing(world, enrolled):
+    """The command line's backfill: a file of old consents never undoes a newer record."""
+    (result,) = run(world, [{"study_id": enrolled, "consent_items___contact": "0"}]).results
+    assert result.status == backfill.REJECTED  # a new woman's row, and it is not one
+    assert choices(world, enrolled) == [(FIRST_CHOICES, "ur")]
+
+
+@pytest.mark.parametrize("update", ["normal", "overwrite"])
+def test_her_row_by_study_id_changes_the_tick_boxes_it_gives(world, enrolled, update):
+    given = {
+        "study_id": enrolled,
+        "consent_items___contact": "0",
+        "consent_items___link_council": "1",
+    }
+    (result,) = run(world, [given], update=update).results
+    assert (result.status, result.study_id) == (backfill.UPDATED, enrolled)
+    after = {"link_mother_health", "link_baby_health", "link_council"}
+    assert choices(world, enrolled) == [(FIRST_CHOICES, "ur"), (after, "ur")]
+    with Session(world.engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "consent.update")).one()
+    assert event.participant == enrolled and event.detail["link_council"] is True
+
+
+@pytest.mark.parametrize(
+    ("update", "after"),
+    [("normal", FIRST_CHOICES), ("overwrite", {"link_mother_health", "contact"})],
+)
+def test_an_empty_tick_box_cell_is_kept_or_erased_as_redcap_does(world, enrolled, update, after):
+    given = {
+        **row(CONSENT),
+        "consent_items___link_baby_health": "",
+        "consent_items___link_council": "",
+    }
+    (result,) = run(world, [given], update=update).results
+    changed = after != FIRST_CHOICES
+    assert result.status == (backfill.UPDATED if changed else backfill.IN_COHORT)
+    assert result.study_id == enrolled
+    assert choices(world, enrolled)[-1][0] == after
+
+
+def test_her_full_row_again_by_nhs_number_is_no_change(world, enrolled):
+    (result,) = run(world, [row(CONSENT, enrolled)], update="normal").results
+    assert (result.status, result.study_id) == (backfill.IN_COHORT, enrolled)
+    assert len(choices(world, enrolled)) == 1
+
+
+def test_the_same_change_imported_twice_is_recorded_once(world, enrolled):
+    given = [{"study_id": enrolled, "consent_items___contact": "0"}]
+    assert run(world, given, update="normal").results[0].status == backfill.UPDATED
+    assert run(world, given, update="normal").results[0].status == backfill.IN_COHORT
+    assert len(choices(world, enrolled)) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"nhs_number": "401 023 2137"}, "not the NHS number of the woman"),
+        ({"nhs_number": "9434765918"}, "nhs_number: NHS number is not valid"),
+        ({"outcome": "0"}, "record her withdrawal on her page"),
+        ({"consent_items___contact": "yes"}, "consent_items___contact: give 1"),
+        ({"discussion_language": "xx"}, "discussion_language"),
+    ],
+)
+def test_a_change_that_cannot_be_hers_is_rejected(world, enrolled, change, reason):
+    given = {"study_id": enrolled, "consent_items___contact": "0", **change}
+    (result,) = run(world, [given], update="normal").results
+    assert result.status == backfill.REJECTED and reason in result.reason
+    assert len(choices(world, enrolled)) == 1
+
+
+@pytest.mark.parametrize(
+    ("update", "change", "column"),
+    [
+        ("normal", {"given_name": "Ayesha"}, "given_name"),
+        ("normal", {"ethnicity": "irish"}, "ethnicity"),
+        ("overwrite", {"family_name": ""}, "family_name"),
+    ],
+)
+def test_a_row_changing_her_details_is_refused_not_half_taken(
+    world, enrolled, update, change, column
+):
+    given = {**row(CONSENT, enrolled), "consent_items___contact": "0", **change}
+    (result,) = run(world, [given], update=update).results
+    assert result.status == backfill.REJECTED
+    assert result.reason == backfill.NOT_BY_IMPORT.format(column=column)
+    assert "Ayesha" not in result.reason and len(choices(world, enrolled)) == 1
+
+
+def test_an_empty_detail_is_no_change_under_normal(world, enrolled):
+    given = {**row(CONSENT, enrolled), "consent_items___contact": "0", "family_name": ""}
+    assert run(world, [given], update="normal").results[0].status == backfill.UPDATED
+
+
+def test_no_change_after_she_has_withdrawn_from_everything(world, enrolled):
+    with session_scope(world.engine) as s:
+        withdrawal.record_withdrawal(
+            s, study_id=enrolled, level_code="full", user=world.midwife, token=token()
+        )
+    given = [{"study_id": enrolled, "consent_items___link_council": "1"}]
+    (result,) = run(world, given, update="normal").results
+    assert result.status == backfill.REJECTED and "withdrawn" in result.reason
+    assert len(choices(world, enrolled)) == 1
+
+
+def test_another_sites_woman_is_not_changed_nor_named(world, enrolled):
+    given = [{"study_id": enrolled, "consent_items___contact": "0"}]
+    (result,) = run(world, given, user=world.other_midwife, update="overwrite").results
+    assert (result.status, result.reason, result.study_id) == (
+        backfill.IN_COHORT,
+        backfill.OTHER_SITE,
+        None,
+    )
+    assert len(choices(world, enrolled)) == 1
 
 
 def test_unknown_columns_refuse_the_whole_file(world):

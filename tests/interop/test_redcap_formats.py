@@ -44,13 +44,45 @@ def test_imports_are_rows_of_strings():
     assert redcap_formats.read_rows("a,b\n1,\n", "csv") == [{"a": "1", "b": ""}]
 
 
+def test_an_xml_import_is_read_as_redcap_writes_it():
+    data = (
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<records>\n'
+        "  <item><study_id>1</study_id><note>a &lt;b&gt; &amp; c</note><empty/></item>\n"
+        "  <item><study_id>2</study_id><note><![CDATA[x < y]]></note></item>\n"
+        "</records>"
+    )
+    assert redcap_formats.read_rows(data, "xml") == [
+        {"study_id": "1", "note": "a <b> & c", "empty": ""},
+        {"study_id": "2", "note": "x < y"},
+    ]
+    exported = redcap_formats.render(ROWS, "xml", "records")
+    assert redcap_formats.read_rows(exported, "xml") == ROWS
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    "<records><item><note>&lol2;</note></item></records>"
+)
+EXTERNAL_FILE = (
+    '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    "<records><item><note>&x;</note></item></records>"
+)
+
+
 @pytest.mark.parametrize(
     ("data", "fmt", "problem"),
     [
         ("[{", "json", "not valid JSON"),
         ('{"a": 1}', "json", "not a list of records"),
         ('[{"a": [1]}]', "json", "not a list of records"),
-        ("<records/>", "xml", "json or csv"),
+        ("<records><item>", "xml", "not valid XML: no element found"),
+        (BILLION_LAUGHS, "xml", "entity and document type declarations are not accepted"),
+        (EXTERNAL_FILE, "xml", "entity and document type declarations are not accepted"),
+        ("<hash><item/></hash>", "xml", "give <records>"),
+        ("<records><row><a>1</a></row></records>", "xml", "one <item> per record"),
+        ("<records><item><a><b>1</b></a></item></records>", "xml", "each field an element"),
+        ("[]", "yaml", "format 'yaml' is not valid"),
         ('a\n"' + "x" * 200_000 + '"\n', "csv", "not valid CSV"),
     ],
 )

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from xml.sax.saxutils import escape
 
 import httpx
 import pandas as pd
@@ -280,6 +281,43 @@ def test_an_export_with_identifiers_is_audited_by_study_id_only(live):
     assert event.actor == "mw" and sorted(event.detail["study_ids"]) == sorted(wanted)
     assert event.detail["identifiers"] == ["nhs_number"]
     assert not any(r["nhs_number"] in json.dumps(event.detail) for r in records)
+
+
+def test_an_xml_import_the_format_redcap_assumes_when_none_is_given(live):
+    rows = _new_women(2, seed=616)
+    items = "".join(
+        "<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in r.items()) + "</item>"
+        for r in rows
+    )
+    data = f'<?xml version="1.0" encoding="UTF-8" ?>\n<records>{items}</records>'
+    response = post(live, content="record", data=data)
+    assert response.status_code == 200, response.text
+    assert "<count>2</count>" in response.text
+    bomb = '<!DOCTYPE r [<!ENTITY a "aaaa">]><records><item><outcome>&a;</outcome></item></records>'
+    refused = post(live, content="record", format="xml", returnFormat="json", data=bomb)
+    assert refused.status_code == 400 and "not valid XML" in refused.json()["error"]
+
+
+def test_her_exported_record_edited_and_imported_back_changes_her_tick_boxes(live):
+    """What a REDCap user does: export, change a value, import; REDCap's two behaviours
+    for an empty cell (keep the value, or with overwrite erase it)."""
+    _, world = live
+    proj = project(live)
+    study_id = world.study_ids[SITE][-1]
+    (record,) = proj.export_records(records=[study_id])
+    ticked = {column for column in CHECKBOXES if record[column] == "1"}
+    flipped = CHECKBOXES[2]
+    changed = {**record, flipped: "0" if flipped in ticked else "1"}
+    assert proj.import_records([changed], return_content="ids") == [study_id]
+    (after,) = proj.export_records(records=[study_id], fields=CHECKBOXES)
+    assert after[flipped] == changed[flipped]
+    assert proj.import_records([changed]) == {"count": 0}  # already her choices
+    ticked_now = [column for column in CHECKBOXES if after[column] == "1"]
+    emptied = {"study_id": study_id, ticked_now[0]: ""}
+    assert proj.import_records([emptied]) == {"count": 0}  # normal: an empty cell keeps it
+    assert proj.import_records([emptied], overwrite="overwrite") == {"count": 1}
+    (last,) = proj.export_records(records=[study_id], fields=CHECKBOXES)
+    assert last[ticked_now[0]] == "0"
 
 
 def test_import_options_redcap_offers_but_the_cohort_does_not_are_refused(live):
