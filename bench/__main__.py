@@ -5,7 +5,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, governance, linkage, load, research, save_profile, spine
+from bench import (
+    consent_capture,
+    governance,
+    interop,
+    linkage,
+    load,
+    research,
+    save_profile,
+    spine,
+)
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
@@ -17,6 +26,7 @@ SUITES = {
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
     "research": ("Researcher extracts and aggregate queries", research.run),
+    "interop": ("Interoperability: the REDCap API and FHIR export", interop.run),
 }
 
 
