@@ -241,7 +241,7 @@ def update_spec(spec: FormSpec) -> FormSpec:
         for field in spec.fields
         if field.name in UPDATE_FIELDS
     )
-    return FormSpec(name=spec.name, version=spec.version, fields=fields)
+    return replace(spec, fields=fields)
 
 
 def update_answers(

@@ -10,9 +10,9 @@ English, never to an error.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -21,6 +21,9 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from cohort.errors import CohortError
+
+if TYPE_CHECKING:  # forms imports this module: its messages are Messages
+    from forms.spec import FormSpec
 
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -120,6 +123,26 @@ def translations(code: str) -> NullTranslations:
 
 def gettext(code: str) -> Gettext:
     return translations(language(code).code).gettext
+
+
+def catalog_translation(code: str, text: str) -> str | None:
+    """The catalogs' translation of ``text`` in ``code``, None when they have none; one
+    that reads as the English (Polish "Roma") is a translation all the same, which
+    comparing ``gettext``'s answer with the English could not tell."""
+    # gettext's own table: the module offers no public way to ask whether a message is in it
+    table: dict[str, str] = getattr(translations(language(code).code), "_catalog", {})
+    return table.get(text)
+
+
+@lru_cache(maxsize=256)
+def instrument_gettext(spec: "FormSpec", code: str) -> Gettext:
+    """An instrument's text in ``code``: the translation uploaded for its version, else the
+    catalogs' (which hold the shipped instrument's text), else the English."""
+    catalog = gettext(code)
+    uploaded = spec.translations.get(language(code).code)
+    if not uploaded:
+        return catalog
+    return lambda text: uploaded.get(text) or catalog(text)
 
 
 def ngettext(code: str) -> Callable[[str, str, int], str]:

@@ -4,7 +4,7 @@ Identity zone: ``Identity`` (ciphertexts and the blind index only).
 Consent zone: sites, users and their browser sessions, participants (study IDs), consents,
 declines, withdrawals, and the submission tokens that make each of them happen once.
 Audit: the append-only hash chain and its head.
-Forms: the published versions of each instrument.
+Forms: the published versions of each instrument, and their uploaded translations.
 """
 
 from datetime import UTC, date, datetime
@@ -227,6 +227,22 @@ class Instrument(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     published_at: datetime = _ts()
     published_by: str = Field(max_length=64)
+
+
+class InstrumentTranslation(SQLModel, table=True):
+    """One language's translations of a published version's text, uploaded at run time (a
+    dictionary published after the release whose catalogs hold the shipped text). A new
+    upload for the same version and language replaces it; the audit trail keeps each."""
+
+    __table_args__ = (UniqueConstraint("name", "version", "language"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    entries: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(max_length=64)
+    uploaded_at: datetime = _ts()
+    uploaded_by: str = Field(max_length=64)
 
 
 # Linkage: runs of partner files, the clerical review queue, children's study IDs and

@@ -16,15 +16,14 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from forms.dictionary import parse
+from forms.spec import FormSpec
 
 ExtractionResult = tuple[int, str | None, str, list[str]]
 
 
-def extract_dictionary(
-    fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[ExtractionResult]:
-    """Babel's extractor interface; a malformed dictionary fails the extraction loudly."""
-    spec = parse(fileobj.read(), version="unpublished")
+def instrument_texts(spec: FormSpec) -> Iterator[tuple[int, str, str]]:
+    """(row, text, where it appears) for every translatable text of ``spec``, in form order:
+    what the catalogs extract and what a run-time translation file asks for."""
     for field in spec.fields:
         where = f"{spec.name}.{field.name}"
         texts = [
@@ -35,4 +34,13 @@ def extract_dictionary(
         ]
         for text, comment in texts:
             if text:
-                yield field.row, None, text, [comment]
+                yield field.row, text, comment
+
+
+def extract_dictionary(
+    fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[ExtractionResult]:
+    """Babel's extractor interface; a malformed dictionary fails the extraction loudly."""
+    spec = parse(fileobj.read(), version="unpublished")
+    for row, text, comment in instrument_texts(spec):
+        yield row, None, text, [comment]

@@ -50,10 +50,33 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Translations:
+    """Translations of a version's text uploaded at run time, by language: pairs of
+    (English, translation), kept sorted so equal sets compare and hash equal and a cache
+    keyed by the spec sees a new upload as a new spec."""
+
+    by_language: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    @classmethod
+    def of(cls, languages: dict[str, dict[str, str]]) -> "Translations":
+        return cls(
+            tuple(
+                (language, tuple(sorted(entries.items())))
+                for language, entries in sorted(languages.items())
+            )
+        )
+
+    def get(self, language: str) -> dict[str, str]:
+        """One language's translations (empty when none was uploaded)."""
+        return dict(dict(self.by_language).get(language, ()))
+
+
+@dataclass(frozen=True)
 class FormSpec:
     name: str
     version: str
     fields: tuple[FieldSpec, ...]
+    translations: Translations = Translations()
 
     @cached_property
     def _by_name(self) -> dict[str, FieldSpec]:

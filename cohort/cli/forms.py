@@ -1,4 +1,5 @@
-"""``cohort forms``: publish, export and list instrument versions (REDCap dictionaries)."""
+"""``cohort forms``: publish, export and list instrument versions (REDCap dictionaries),
+and their translations uploaded at run time (``cohort forms translations``)."""
 
 import sys
 from pathlib import Path
@@ -8,10 +9,14 @@ import typer
 from cohort import consent_instrument
 from cohort.cli.common import CLI_ACTOR, app, unit_of_work
 from cohort.errors import CohortError
-from forms import dictionary, registry
+from forms import dictionary, registry, uploaded_translations
 
 forms_app = typer.Typer(no_args_is_help=True, help="Instrument (form) commands.")
 app.add_typer(forms_app, name="forms")
+translations_app = typer.Typer(
+    no_args_is_help=True, help="Translations of a form version the catalogs do not hold."
+)
+forms_app.add_typer(translations_app, name="translations")
 
 
 def _read(path: Path) -> bytes:
@@ -37,15 +42,7 @@ def import_command(
     )
 
 
-@forms_app.command("export")
-def export_command(
-    name: str = typer.Argument(help="The form name, such as babi_consent."),
-    version: str = typer.Option(None, help="A published version (default: the current one)."),
-    out: Path = typer.Option(None, help="File to write (default: standard output)."),
-) -> None:
-    """Write a published dictionary exactly as it was uploaded."""
-    with unit_of_work() as (_, session):
-        data = registry.export(session, name, version).encode()
+def _write(data: bytes, out: Path | None) -> None:
     if out is None:
         sys.stdout.buffer.write(data)
         return
@@ -53,6 +50,52 @@ def export_command(
         out.write_bytes(data)
     except OSError as exc:
         raise CohortError(f"--out: cannot write {out} ({exc.strerror})") from None
+
+
+NAME = typer.Argument(help="The form name, such as babi_consent.")
+VERSION = typer.Option(None, help="A published version (default: the current one).")
+OUT = typer.Option(None, help="File to write (default: standard output).")
+
+
+@forms_app.command("export")
+def export_command(name: str = NAME, version: str = VERSION, out: Path = OUT) -> None:
+    """Write a published dictionary exactly as it was uploaded."""
+    with unit_of_work() as (_, session):
+        data = registry.export(session, name, version).encode()
+    _write(data, out)
+
+
+@translations_app.command("template")
+def translations_template_command(
+    name: str = NAME,
+    language: str = typer.Option(..., help="A cohort language code, such as ur."),
+    version: str = VERSION,
+    out: Path = OUT,
+) -> None:
+    """Write the PO file translators fill in: every text of the version, the translations
+    already known filled in, the rest empty."""
+    with unit_of_work() as (_, session):
+        spec = registry.get(session, name, version) if version else registry.current(session, name)
+        data = uploaded_translations.template(uploaded_translations.attach(session, spec), language)
+    _write(data, out)
+
+
+@translations_app.command("import")
+def translations_import_command(
+    file: Path = typer.Argument(help="A filled-in PO file, as the template command wrote it."),
+) -> None:
+    """Take a version's translations in one language (the file names both); refused whole
+    if any translation cannot be taken."""
+    data = _read(file)
+    with unit_of_work() as (_, session):
+        upload = uploaded_translations.read(session, data)
+        uploaded_translations.store(session, upload, CLI_ACTOR)
+        spec = uploaded_translations.attach(session, upload.spec)
+        done, of = uploaded_translations.coverage(spec)[upload.language]
+    typer.echo(
+        f"{spec.name} version {spec.version}, {upload.language}: {len(upload.entries)} "
+        f"translations taken; {done} of {of} texts now translated"
+    )
 
 
 @forms_app.command("list")

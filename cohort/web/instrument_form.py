@@ -8,20 +8,23 @@ midwife's UI language. The consent tick boxes also carry their statement in the 
 language (with ``lang`` and ``dir``) when hers differs, so she can read what she agrees to.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from jinja2 import Environment
 from markupsafe import Markup
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from cohort import i18n, leaflet
 from cohort.capture import ITEMS_FIELD
 from cohort.web import ui_language
 from cohort.web.pages import render
+from forms import uploaded_translations
 from forms.branching import to_json
 from forms.i18n import Gettext
 from forms.spec import FieldSpec, FormSpec
@@ -106,18 +109,19 @@ def statements(texts: tuple[str, ...], ui: str, her: i18n.Language | None) -> St
     return Statements(mine=i18n.language(ui), hers=her, pairs=pairs)
 
 
-def _in_her_language(text: str, her: i18n.Language) -> Markup:
-    return Markup('<span lang="{}" dir="{}">{}</span>').format(
-        her.code, her.direction, i18n.gettext(her.code)(text)
-    )
+def _in_her_language(her: i18n.Language, hers: Gettext, text: str) -> Markup:
+    return Markup('<span lang="{}" dir="{}">{}</span>').format(her.code, her.direction, hers(text))
 
 
-def _choices(spec_field: FieldSpec, gettext: Gettext, her: i18n.Language | None) -> list[dict]:
+InHers = Callable[[str], Markup] | None  # a text shown in the woman's language, if asked
+
+
+def _choices(spec_field: FieldSpec, gettext: Gettext, in_hers: InHers) -> list[dict]:
     items = []
     for choice in spec_field.choices:
         item = {"value": choice.code, "text": gettext(choice.label)}
-        if her is not None and spec_field.name == ITEMS_FIELD:
-            item["hint"] = {"html": _in_her_language(choice.label, her)}
+        if in_hers is not None and spec_field.name == ITEMS_FIELD:
+            item["hint"] = {"html": in_hers(choice.label)}
         items.append(item)
     return items
 
@@ -127,7 +131,7 @@ def _params(
     value: str | list[str],
     error: str | None,
     gettext: Gettext,
-    her: i18n.Language | None,
+    in_hers: InHers,
 ) -> dict[str, Any]:
     label = gettext(spec_field.label)
     macro = MACROS[spec_field.type]
@@ -142,14 +146,14 @@ def _params(
         params |= {
             "idPrefix": spec_field.name,
             "fieldset": {"legend": {"text": label, "size": "s"}},
-            "items": _choices(spec_field, gettext, her),
+            "items": _choices(spec_field, gettext, in_hers),
         }
         if macro == "radios":
             return params | {"value": value, "inline": spec_field.type in INLINE}
         return params | {"values": list(value)}
     params |= {"id": spec_field.name, "label": {"text": label}, "value": value}
     if macro == "select":
-        params["items"] = [{"value": "", "text": ""}, *_choices(spec_field, gettext, her)]
+        params["items"] = [{"value": "", "text": ""}, *_choices(spec_field, gettext, in_hers)]
     if macro == "input":
         params |= {"spellcheck": False, **INPUTS.get(spec_field.validation, {})}
         if spec_field.identifier:
@@ -161,11 +165,16 @@ def field_views(
     spec: FormSpec,
     answers: Answers,
     errors: dict[str, str],
-    gettext: Gettext,
+    ui: str,
     *,
     her: i18n.Language | None = None,
 ) -> list[FieldView]:
-    """Every field of ``spec`` with what was entered and its error, ready for its macro."""
+    """Every field of ``spec`` with what was entered and its error, ready for its macro,
+    its text in the midwife's language ``ui`` (the statements also in hers)."""
+    gettext = i18n.instrument_gettext(spec, ui)
+    in_hers = (
+        partial(_in_her_language, her, i18n.instrument_gettext(spec, her.code)) if her else None
+    )
     return [
         FieldView(
             name=spec_field.name,
@@ -175,7 +184,7 @@ def field_views(
                 answers.get(spec_field.name, [] if spec_field.type == "checkbox" else ""),
                 errors.get(spec_field.name),
                 gettext,
-                her,
+                in_hers,
             ),
             section=gettext(spec_field.section_header) if spec_field.section_header else "",
             branching=to_json(spec_field.branching) if spec_field.branching else "",
@@ -195,7 +204,7 @@ def _fields_markup(
     gettext = i18n.gettext(ui)
     return Markup(  # noqa: S704  (the output of an autoescaped template)
         env.get_template(FIELDS_TEMPLATE).render(
-            fields=field_views(spec, answers, errors, gettext, her=her),
+            fields=field_views(spec, answers, errors, ui, her=her),
             then="discussion_language",
             then_template="_her_language.html",
             leaflet=statements(leaflet.SUMMARY, ui, her),
@@ -239,6 +248,7 @@ def fields_markup(
 
 def render_form(
     request: Request,
+    db: Session,
     spec: FormSpec,
     answers: Answers,
     token: str,
@@ -250,11 +260,13 @@ def render_form(
     status_code: int = 200,
 ) -> Response:
     """The page of an instrument (whole or in part): what was entered, its errors, the
-    woman's statements beside the midwife's; ``title`` and ``intro`` are message ids."""
+        woman's statements beside the midwife's, in the translations uploaded for its version
+    where there are; ``title`` and ``intro`` are message ids."""
     ui = ui_language.current(request)
     gettext = i18n.gettext(ui)
     her = her_language(answers.get("discussion_language"), ui)
     errors = errors or {}
+    spec = uploaded_translations.attach(db, spec)
     return render(
         request,
         "instrument_page.html",

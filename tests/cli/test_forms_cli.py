@@ -1,6 +1,7 @@
 """``cohort forms`` as a data manager uses it: import a dictionary as a new version, export
 one byte for byte, list them; bad input is one line on stderr, exit 2, nothing changed."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -112,6 +113,54 @@ def test_bad_arguments_give_one_line_and_exit_2(initialised, args, fragments):
 
 
 def test_every_forms_command_has_help(cli):
-    for command in ("import", "export", "list"):
-        result = cli("forms", command, "--help")
+    for command in ("import", "export", "list", "translations template", "translations import"):
+        result = cli("forms", *command.split(), "--help")
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_a_versions_translations_go_out_as_a_template_and_come_back(initialised, tmp_path):
+    changed = tmp_path / "babi-1.1.csv"
+    changed.write_bytes(SHIPPED.read_bytes().replace(b"Her age,", b"Her age on the day,"))
+    assert initialised("forms", "import", str(changed), "--version", "1.1").returncode == 0
+    po = tmp_path / "ur.po"
+    made = initialised(
+        "forms", "translations", "template", "babi_consent", "--language", "ur", "--out", str(po)
+    )
+    assert made.returncode == 0, made.stderr
+    blank = b'msgid "Her age on the day"\nmsgstr ""'
+    assert blank in po.read_bytes()
+    po.write_bytes(
+        po.read_bytes().replace(blank, 'msgid "Her age on the day"\nmsgstr "عمر"'.encode())
+    )
+    taken = initialised("forms", "translations", "import", str(po))
+    assert taken.returncode == 0, taken.stderr
+    assert taken.stdout.startswith("babi_consent version 1.1, ur: ")
+    done, of = re.search(r"(\d+) of (\d+) texts now translated", taken.stdout).groups()
+    assert done == of
+    again = initialised("forms", "translations", "template", "babi_consent", "--language", "ur")
+    assert 'msgstr "عمر"' in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("forms", "translations", "template", "babi_consent", "--language", "en"), ("is en",)),
+        (
+            (
+                "forms",
+                "translations",
+                "template",
+                "babi_consent",
+                "--language",
+                "ur",
+                "--version",
+                "9",
+            ),
+            ("babi_consent version 9",),
+        ),
+        (("forms", "translations", "import", "missing.po"), ("cannot read missing.po",)),
+        (("forms", "translations", "import", str(SHIPPED)), ("not a gettext PO file",)),
+    ],
+)
+def test_bad_translation_arguments_give_one_line_and_exit_2(initialised, args, fragments):
+    _one_line_refusal(initialised(*args), *fragments)

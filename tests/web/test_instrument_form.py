@@ -16,7 +16,7 @@ BABI = parse(SHIPPED.read_bytes(), version="1.0")
 
 
 def views(answers=None, errors=None, her=None) -> dict[str, instrument_form.FieldView]:
-    found = instrument_form.field_views(BABI, answers or {}, errors or {}, str, her=her)
+    found = instrument_form.field_views(BABI, answers or {}, errors or {}, "en", her=her)
     return {view.name: view for view in found}
 
 

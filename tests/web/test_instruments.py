@@ -7,7 +7,8 @@ from sqlmodel import select
 
 from cohort.db import session_scope
 from cohort.models import Instrument
-from forms import registry
+from cohort.web import ui_language
+from forms import registry, uploaded_translations
 from tests.web.conftest import sign_in
 
 SHIPPED = (registry.INSTRUMENTS / "babi_consent.csv").read_bytes()
@@ -179,3 +180,82 @@ def test_the_api_lists_publishes_and_returns_problems(client, manager, instance)
     assert good.status_code == 201
     assert good.json()["version"] == "1.1" and good.json()["current"] is True
     assert client.get("/api/v1/instruments/babi_consent/1.1").content == SHIPPED
+
+
+NEW_LABEL = "Her age on the day"
+IN_URDU = "اس دن اس کی عمر"
+
+
+def _publish_new_label(client, manager) -> None:
+    changed = SHIPPED.replace(b"Her age,", f"{NEW_LABEL},".encode())
+    assert _post(client, manager, changed, "1.1").status_code == 303
+
+
+def _post_translations(client, csrf, data: bytes):
+    return client.post(
+        "/instruments/translations",
+        data={"csrf_token": csrf},
+        files={"file": ("ur.po", data, "text/x-gettext-translation")},
+        follow_redirects=False,
+    )
+
+
+def _urdu_row(page: str) -> str:
+    return re.search(r'<tr class="nhsuk-table__row">\s*<td[^>]*lang="ur".*?</tr>', page, re.S)[0]
+
+
+def test_a_new_versions_translations_are_downloaded_filled_in_and_uploaded_back(
+    client, manager, make_user
+):
+    _publish_new_label(client, manager)
+    page = client.get("/instruments").text
+    assert "babi_consent version 1.1" in page and "Incomplete" in _urdu_row(page)
+    po = client.get("/instruments/babi_consent/1.1/translations/ur.po")
+    assert (
+        po.status_code == 200
+        and 'filename="babi_consent-1.1-ur.po"' in (po.headers["content-disposition"])
+    )
+    blank = f'msgid "{NEW_LABEL}"\nmsgstr ""'.encode()
+    assert blank in po.content
+    done = po.content.replace(blank, f'msgid "{NEW_LABEL}"\nmsgstr "{IN_URDU}"'.encode())
+    response = _post_translations(client, manager, done)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "Urdu translations of babi_consent version 1.1 taken" in page
+    assert "Incomplete" not in _urdu_row(page)
+    make_user("mia", "midwife")
+    sign_in(client, "mia")
+    form = client.get("/consents/new?language=ur", follow_redirects=True).text
+    assert IN_URDU not in form  # the midwife works in English: her labels are English
+    client.cookies.set(ui_language.COOKIE, "ur")
+    assert IN_URDU in client.get("/consents/new?language=ur", follow_redirects=True).text
+
+
+def test_a_refused_translation_file_says_why_on_the_page_and_takes_nothing(
+    client, manager, instance
+):
+    _publish_new_label(client, manager)
+    po = client.get("/instruments/babi_consent/1.1/translations/ur.po").content
+    response = _post_translations(client, manager, po + b'\nmsgid "Shoe size"\nmsgstr "x"\n')
+    assert response.status_code == 400
+    assert "“Shoe size” is not a text of babi_consent version 1.1" in response.text
+    assert 'href="#translations-file"' in response.text
+    nothing = _post_translations(client, manager, b"")
+    assert nothing.status_code == 400 and "The file is empty" in nothing.text
+    with session_scope(instance.engine) as db:
+        assert uploaded_translations.attach(db, registry.current(db, "babi_consent")) == (
+            registry.current(db, "babi_consent")
+        )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/instruments/babi_consent/1.0/translations/en.po",
+        "/instruments/babi_consent/1.0/translations/xx.po",
+        "/instruments/babi_consent/9.9/translations/ur.po",
+        "/instruments/no%20form/1.0/translations/ur.po",
+    ],
+)
+def test_a_translation_file_that_does_not_exist_is_not_found(client, manager, path):
+    assert client.get(path).status_code == 404

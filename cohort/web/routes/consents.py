@@ -71,13 +71,22 @@ def _spec(db: Session, version: str) -> FormSpec:
 
 def _form_page(
     request: Request,
+    db: Session,
     spec: FormSpec,
     answers: instrument_form.Answers,
     token: str,
     **options: Any,
 ) -> Response:
     return instrument_form.render_form(
-        request, spec, answers, token, title=TITLE, intro=INTRO, action="/consents/new", **options
+        request,
+        db,
+        spec,
+        answers,
+        token,
+        title=TITLE,
+        intro=INTRO,
+        action="/consents/new",
+        **options,
     )
 
 
@@ -98,7 +107,7 @@ def new_consent(
     if idempotency.find(db, submission) is not None:
         return confirmation_page(request, db, user, submission)
     answers = {"discussion_language": language} if language in i18n.LANGUAGES else {}
-    return _form_page(request, registry.current(db, capture.FORM), answers, submission)
+    return _form_page(request, db, registry.current(db, capture.FORM), answers, submission)
 
 
 def _already_enrolled(
@@ -131,7 +140,7 @@ def save_consent(
     answers = instrument_form.posted_answers(spec, form)
     token = str(form.get(idempotency.FIELD, ""))
     if form.get("action") == instrument_form.SHOW_STATEMENTS:
-        return _form_page(request, spec, answers, token)
+        return _form_page(request, db, spec, answers, token)
     try:
         capture.record_answers(
             db,
@@ -144,7 +153,7 @@ def save_consent(
             source=source,
         )
     except capture.InvalidAnswers as exc:
-        return _form_page(request, spec, answers, token, errors=exc.errors, status_code=400)
+        return _form_page(request, db, spec, answers, token, errors=exc.errors, status_code=400)
     except AlreadyEnrolled as exc:
         return _already_enrolled(request, db, user, exc)
     return RedirectResponse(f"/submissions/{token}", status_code=303)

@@ -1,6 +1,9 @@
 """Instrument dictionaries: data managers publish a new version (checked by
 ``cohort.consent_instrument``, as ``cohort forms import`` is) and download any published
-one exactly as uploaded; the page ``/instruments`` and ``/api/v1/instruments``.
+one exactly as uploaded; the page ``/instruments`` and ``/api/v1/instruments``. The page
+also shows how much of each current version is translated into each language, gives the
+translators' PO file of each, and takes a filled-in one back
+(``forms.uploaded_translations``, as ``cohort forms translations`` does).
 
 A refused upload stores nothing and says why: every problem of a malformed dictionary,
 each naming its row and column; a taken version (409); an empty, oversized or non-UTF-8
@@ -22,7 +25,7 @@ from cohort.models import Instrument
 from cohort.web import ui_language
 from cohort.web.deps import DataManager, DbSession, PostedForm
 from cohort.web.pages import error_message, render, sentence
-from forms import dictionary, registry
+from forms import dictionary, registry, uploaded_translations
 from forms.dictionary import FORM_NAME, DictionaryError
 from forms.i18n import N_, Gettext
 
@@ -34,6 +37,7 @@ TITLE = N_("Instrument dictionaries")
 NO_FILE = N_("choose a data dictionary file (CSV) to upload")
 EMPTY = N_("the file is empty: choose a data dictionary saved as CSV UTF-8")
 TOO_BIG = N_("the file is larger than 2 MB: check it is a data dictionary")
+NO_PO_FILE = N_("choose a translation file (PO) to upload")
 
 
 class InstrumentOut(BaseModel):
@@ -98,13 +102,30 @@ def _problems(exc: CohortError, gettext: Gettext) -> list[str]:
     return [error_message(exc, gettext)]
 
 
+def _translations(db: Session, listing: list[InstrumentOut]) -> list[dict]:
+    """Each current version's coverage: a row per language, with its translators' file."""
+    tables = []
+    for row in listing:
+        if row.current:
+            spec = uploaded_translations.attach(db, registry.get(db, row.name, row.version))
+            covered = uploaded_translations.coverage(spec)
+            languages = [
+                {"language": i18n.LANGUAGES[code], "done": done, "of": of}
+                for code, (done, of) in covered.items()
+            ]
+            tables.append({"name": row.name, "version": row.version, "languages": languages})
+    return tables
+
+
 def _page(request: Request, db: Session, status_code: int = 200, **context) -> Response:
+    listing = _listing(db)
     return render(
         request,
         "instruments.html",
         status_code=status_code,
         title=i18n.gettext(ui_language.current(request))(TITLE),
-        instruments=_listing(db),
+        instruments=listing,
+        translations=_translations(db, listing),
         **context,
     )
 
@@ -124,10 +145,17 @@ def _csv(db: Session, name: str, version: str) -> Response:
 
 @router.get("/instruments", summary=TITLE)
 def instruments_page(
-    request: Request, user: DataManager, db: DbSession, published: str = "", version: str = ""
+    request: Request,
+    user: DataManager,
+    db: DbSession,
+    published: str = "",
+    version: str = "",
+    translated: str = "",
 ) -> Response:
     done = {"name": published, "version": version} if published and version else None
-    return _page(request, db, published=done, form={})
+    language = i18n.LANGUAGES.get(translated)
+    took = {"name": published, "version": version, "language": language} if language else None
+    return _page(request, db, published=None if took else done, translated=took, form={})
 
 
 @router.post("/instruments")
@@ -151,6 +179,58 @@ async def upload_page(
         )
     query = urlencode({"published": instrument.name, "version": instrument.version})
     return RedirectResponse(f"/instruments?{query}", status_code=303)
+
+
+async def _upload_translations(
+    db: Session, form: FormData, actor: str
+) -> uploaded_translations.Upload:
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise CohortError(NO_PO_FILE, field="file")
+    upload = uploaded_translations.read(db, await file.read(uploaded_translations.MAX_BYTES + 1))
+    uploaded_translations.store(db, upload, actor)
+    return upload
+
+
+@router.post("/instruments/translations")
+async def translations_upload_page(
+    request: Request, user: DataManager, db: DbSession, form: PostedForm
+) -> Response:
+    try:
+        upload = await _upload_translations(db, form, user.username)
+    except CohortError as exc:
+        db.rollback()
+        gettext = i18n.gettext(ui_language.current(request))
+        return _page(
+            request,
+            db,
+            status_code=exc.status_code,
+            form={},
+            translation_error=exc,
+            errors=True,
+            error_list=[{"text": error_message(exc, gettext), "href": "#translations-file"}],
+        )
+    spec = upload.spec
+    query = urlencode(
+        {"published": spec.name, "version": spec.version, "translated": upload.language}
+    )
+    return RedirectResponse(f"/instruments?{query}", status_code=303)
+
+
+@router.get("/instruments/{name}/{version}/translations/{language}.po")
+def translations_template_page(
+    name: str, version: str, language: str, user: DataManager, db: DbSession
+) -> Response:
+    """The translators' file; names that are not a form, version and language are absent."""
+    known = FORM_NAME.fullmatch(name) and registry.VERSION.fullmatch(version)
+    if not known or language not in uploaded_translations.LANGUAGES:
+        raise NotFound(f"no translation file {name} {version} {language[:8]}")
+    spec = uploaded_translations.attach(db, registry.get(db, name, version))
+    return Response(
+        uploaded_translations.template(spec, language),
+        media_type="text/x-gettext-translation; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{version}-{language}.po"'},
+    )
 
 
 @router.get("/instruments/{name}/{version}/dictionary.csv")

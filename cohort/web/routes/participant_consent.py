@@ -55,6 +55,7 @@ def participant(
 
 def _form_page(
     request: Request,
+    db: Session,
     spec: FormSpec,
     study_id: str,
     answers: instrument_form.Answers,
@@ -63,6 +64,7 @@ def _form_page(
 ) -> Response:
     return instrument_form.render_form(
         request,
+        db,
         capture.update_spec(spec),
         answers,
         token,
@@ -86,7 +88,7 @@ def _current_answers(db: Session, user: MidwifeAtSite, study_id: str) -> instrum
 def update_page(request: Request, study_id: str, user: MidwifeAtSite, db: DbSession) -> Response:
     spec = registry.current(db, capture.FORM)
     answers = _current_answers(db, user, study_id)
-    return _form_page(request, spec, study_id, answers, idempotency.new_token())
+    return _form_page(request, db, spec, study_id, answers, idempotency.new_token())
 
 
 @router.post("/participants/{study_id}/consent")
@@ -102,7 +104,7 @@ def update(
     answers = instrument_form.posted_answers(capture.update_spec(spec), form)
     token = str(form.get(idempotency.FIELD, ""))
     if form.get("action") == instrument_form.SHOW_STATEMENTS:
-        return _form_page(request, spec, study_id, answers, token)
+        return _form_page(request, db, spec, study_id, answers, token)
     gettext = i18n.gettext(ui_language.current(request))
     try:
         capture.update_answers(
@@ -110,11 +112,13 @@ def update(
         )
     except capture.InvalidAnswers as exc:
         return _form_page(
-            request, spec, study_id, answers, token, errors=exc.errors, status_code=400
+            request, db, spec, study_id, answers, token, errors=exc.errors, status_code=400
         )
     except Conflict as exc:  # unchanged, or withdrawn from everything
         errors = {exc.field or capture.ITEMS_FIELD: gettext(exc.message)}
-        return _form_page(request, spec, study_id, answers, token, errors=errors, status_code=409)
+        return _form_page(
+            request, db, spec, study_id, answers, token, errors=errors, status_code=409
+        )
     return RedirectResponse(f"/submissions/{token}", status_code=303)
 
 
