@@ -3,7 +3,9 @@
 Many midwives saving at once is the load benchmark's (bench/load.py).
 
 Baselines, interleaved request by request: the health check (the framework's floor) for
-the page render; a decline (same path, no identity, no vault) for the consent save."""
+the page render; a decline (same path, no identity, no vault) for the consent save; the
+page in English for the page in Urdu, whose every text comes from a translation uploaded
+at run time (``forms.uploaded_translations``) rather than the catalogs."""
 
 import re
 import uuid
@@ -19,9 +21,12 @@ from bench.load import consent_answers, decline_answers
 from cohort import demo, synth
 from cohort.auth.tokens import issue_token
 from cohort.auth.users import get_user
+from cohort.capture import FORM
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
+from cohort.web.ui_language import COOKIE
+from forms import registry, uploaded_translations
 from tests.live_server import serve
 
 SEQUENTIAL = 200
@@ -58,6 +63,9 @@ def _prepare(data: Path, database_url: str | None) -> tuple[Settings, str, str]:
     logins = {x.username: x.password for x in demo.seed(inst)}
     with session_scope(inst.engine) as s:
         token = issue_token(s, get_user(s, MIDWIFE), "bench", actor="bench")
+        spec = registry.current(s, FORM)
+        urdu = uploaded_translations.read(s, uploaded_translations.template(spec, "ur"))
+        uploaded_translations.store(s, urdu, "bench")
     inst.engine.dispose()
     return settings, token, logins[MIDWIFE]
 
@@ -82,11 +90,16 @@ def _post(client: httpx.Client, path: str, token: str, answers: dict) -> httpx.R
 
 def _sequential(target: Target, name: str) -> list[Row]:
     people = _mothers(11)
-    render, health, save, decline = [], [], [], []
-    with httpx.Client(base_url=target.url, timeout=30) as client:
+    render, urdu, health, save, decline = [], [], [], [], []
+    with (
+        httpx.Client(base_url=target.url, timeout=30) as client,
+        httpx.Client(base_url=target.url, timeout=30, cookies={COOKIE: "ur"}) as in_urdu,
+    ):
         _signed_in(client, target.password)
+        _signed_in(in_urdu, target.password)
         for _ in range(SEQUENTIAL):
             render.append(_server_ms(client.get("/consents/new", follow_redirects=True)))
+            urdu.append(_server_ms(in_urdu.get("/consents/new", follow_redirects=True)))
             health.append(_server_ms(client.get("/api/v1/health")))
             save.append(
                 _server_ms(
@@ -106,6 +119,14 @@ def _sequential(target: Target, name: str) -> list[Row]:
             p99(render),
             "health check",
             median(render) / median(health),
+        ),
+        Row(
+            f"{name}: consent form page in Urdu from an uploaded translation, server time",
+            "ms",
+            median(urdu),
+            p99(urdu),
+            "the page in English",
+            median(urdu) / median(render),
         ),
         Row(
             f"{name}: save a consent (API), server time",
