@@ -271,6 +271,8 @@ class LinkageRun(SQLModel, table=True):
     clerical_queued: int = 0
     rows_written: int = 0
     model_version: str | None = Field(default=None, max_length=64)
+    # Against a synthetic delivery's ground truth (linkage_jobs.ground_truth), else None.
+    quality: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     stage: str = Field(default="queued", max_length=32)
     percent: int = 0
     error: str | None = Field(default=None, sa_type=Text)

@@ -40,7 +40,7 @@ from cohort.errors import CohortError
 from cohort.instance import Instance
 from cohort.models import ClericalPair, LinkageRun, Withdrawal
 from cohort.withdrawal_levels import LEVELS
-from linkage_jobs import children, clerical, store
+from linkage_jobs import children, clerical, ground_truth, store
 from linkage_jobs.cohort_identities import Cohort, consented, load_cohort
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.keyed_hash import nhs_hashes
@@ -288,6 +288,7 @@ def _link_and_write(
         save(model, places.models)
     by_method = {m: int((matches["method"] == m).sum()) for m in METHODS}
     counts |= {
+        "quality": ground_truth.measured(instance.settings, spec.name, run.file_sha256, matches),
         "matched": by_method,
         "match_rate": (by_method["exact"] + by_method["probabilistic"]) / len(records)
         if len(records)

@@ -1,8 +1,8 @@
 """Synthetic partner deliveries for an instance: one file per shipped source, drawn from
 the instance's own participants (decrypted in memory, whatever their consent, so the
 consent filter has work to do), dropped in each source's inbox, with the ground truth
-(record id -> the mother's study ID) written outside every inbox to
-``synth/truth/<source>.csv``.
+(record id -> the mother's study ID) written outside every inbox under the file's
+SHA-256 (``linkage_jobs.ground_truth``), so its run reports precision and recall.
 
 The same seed gives the same files, so re-delivering them is a duplicate the runner skips.
 """
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cohort.instance import Instance
+from linkage_jobs import ground_truth
 from linkage_jobs.cohort_identities import everyone
 from linkage_jobs.partner_files import write_partner_file
-from linkage_jobs.runner import Places
+from linkage_jobs.runner import Places, sha256_of
 from linkage_jobs.spec import SourceSpec
 from linkage_jobs.synth_partners import partner_records
 
@@ -32,10 +33,6 @@ class Delivery:
     rows: int
 
 
-def truth_dir(instance: Instance) -> Path:
-    return instance.settings.data_dir / "synth" / "truth"
-
-
 def deliver(
     instance: Instance, specs: dict[str, SourceSpec], *, seed: int, rows: int | None = None
 ) -> list[Delivery]:
@@ -50,8 +47,6 @@ def deliver(
         inbox = Places.of(instance.settings, spec).inbox
         file = inbox / f"{spec.name}_{seed}.{EXTENSIONS[spec.format]}"
         write_partner_file(spec, records, file, seed + offset)
-        truth_path = truth_dir(instance) / f"{spec.name}.csv"
-        truth_path.parent.mkdir(parents=True, exist_ok=True)
-        truth.to_csv(truth_path, index=False)
+        truth_path = ground_truth.write(instance.settings, spec.name, sha256_of(file), truth)
         done.append(Delivery(spec.name, file, truth_path, len(records)))
     return done

@@ -39,6 +39,16 @@ def _matched(run: LinkageRun) -> str:
     return "/".join(str(run.matched.get(m, 0)) for m in ("exact", "probabilistic", "clerical"))
 
 
+def _quality(run: LinkageRun) -> str:
+    if not run.quality:
+        return ""
+    q = run.quality
+    return (
+        f"; against the synthetic ground truth: precision {q['precision']:.4f}, "
+        f"recall {q['recall']:.4f}, F1 {q['f1']:.4f}"
+    )
+
+
 def describe(run: LinkageRun) -> str:
     """One line per run, as an operator reads it."""
     if run.outcome == "succeeded":
@@ -47,7 +57,7 @@ def describe(run: LinkageRun) -> str:
             f"{run.source}: {run.file_name}: succeeded: {run.rows_read} read, "
             f"{run.rows_rejected} rejected, matched exact/probabilistic/clerical "
             f"{_matched(run)} ({rate}), {run.consent_filtered} consent-filtered, "
-            f"{run.rows_written} written"
+            f"{run.rows_written} written{_quality(run)}"
         )
     if run.outcome == "skipped_duplicate":
         return f"{run.source}: {run.file_name}: skipped: this file was already linked"
@@ -151,7 +161,8 @@ def synth_command(
     rows: int = typer.Option(None, help="Rows per file (default: 1.2 per participant)."),
 ) -> None:
     """Write a synthetic file for every source into its inbox, from this instance's own
-    participants, with the ground truth outside the inboxes (synth/truth/<source>.csv)."""
+    participants, with the ground truth outside the inboxes (synth/truth/<source>/<the
+    file's SHA-256>.csv), so each file's run reports its precision and recall."""
     if seed < 0:
         raise CohortError(f"--seed must be 0 or more, not {seed}")
     if rows is not None and not 1 <= rows <= synth_deliveries.MAX_ROWS:

@@ -3,6 +3,7 @@ an operator types them; refusals are one line with exit 2, trouble in a run exit
 
 import pytest
 
+from linkage_jobs import ground_truth, runner
 from linkage_jobs.lock import source_lock
 from tests.in_process_cli import run_cohort
 from tests.linkage.linkage_world import make_world
@@ -92,6 +93,6 @@ def test_synth_drops_a_file_in_every_inbox_and_the_truth_outside(linkage, cohort
     code, out, err = cohort("synth", "--seed", "3", "--rows", "30")
     assert code == 0, err
     for name in linkage.specs:
-        assert len(list(linkage.places(name).inbox.iterdir())) == 1
-        truth = linkage.instance.settings.data_dir / "synth" / "truth" / f"{name}.csv"
+        (file,) = linkage.places(name).inbox.iterdir()
+        truth = ground_truth.path_for(linkage.instance.settings, name, runner.sha256_of(file))
         assert truth.exists() and f"{name}: 30 rows" in out

@@ -18,7 +18,7 @@ from cohort.instance import Instance, initialise, open_instance
 from cohort.models import ChildParticipant, Participant, Site, User
 from cohort.withdrawal import record_withdrawal
 from forms import registry
-from linkage_jobs import store
+from linkage_jobs import ground_truth, runner, store
 from linkage_jobs.partner_files import write_partner_file
 from linkage_jobs.runner import Places, record_keys
 from linkage_jobs.spec import SourceSpec, load_specs
@@ -131,6 +131,7 @@ class LinkageWorld:
         truth["record_id"] = f"{seed}-" + truth["record_id"]
         path = self.places(source).inbox / (name or f"{source}_{seed}.{spec.format}")
         write_partner_file(spec, records, path, seed)
+        ground_truth.write(self.instance.settings, source, runner.sha256_of(path), truth)
         return path, truth
 
     def linked(self, source: str) -> pd.DataFrame:

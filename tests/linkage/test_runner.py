@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
+from cohort.cli import link as cli_link
 from cohort.db import session_scope
 from cohort.models import AuditEvent, ChildParticipant, ClericalPair, LinkageRun, Site
-from linkage_jobs import match, model, runner, store
+from linkage_jobs import ground_truth, match, model, runner, store
 from linkage_jobs.lock import SourceBusy, source_lock
 from linkage_jobs.match_tables import cohort_table
 from tests.linkage.linkage_world import LinkageWorld, world_fixture
@@ -52,6 +53,30 @@ def test_a_delivery_links_to_the_cohort_as_its_ground_truth_says(linkage):
     assert done.match_rate == pytest.approx(done.rows_written / done.rows_read)
     assert not path.exists()
     assert (linkage.places("maternity").processed / path.name).exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "recall"),
+    # A child's record without her mother's NHS number has only the child's own details,
+    # which the mothers' cohort cannot confirm: those are missed, not guessed.
+    [("maternity", RECALL), ("birth_notifications", 0.8)],
+)
+def test_a_run_reports_its_precision_and_recall_against_the_ground_truth(linkage, source, recall):
+    _, truth = linkage.deliver(source)
+    (done,) = run(linkage, source)
+    q = done.quality
+    assert q["precision"] >= PRECISION and q["recall"] >= recall, q
+    assert q["true_pos"] + q["false_neg"] == len(truth)
+    assert q["true_pos"] + q["false_pos"] == done.matched["exact"] + done.matched["probabilistic"]
+    assert "precision" in cli_link.describe(done)
+
+
+def test_a_file_without_a_ground_truth_reports_none(linkage):
+    path, _ = linkage.deliver("maternity")
+    ground_truth.path_for(linkage.instance.settings, "maternity", runner.sha256_of(path)).unlink()
+    (done,) = run(linkage, "maternity")
+    assert done.outcome == "succeeded" and done.quality is None
+    assert "ground truth" not in cli_link.describe(done)
 
 
 def test_a_run_is_audited_with_counts_only(linkage):

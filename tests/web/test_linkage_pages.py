@@ -87,6 +87,16 @@ def test_a_run_shows_its_rejected_rows_with_reasons(client, data_manager, instan
     assert "the record id (Maternity_Record_ID) is empty" in text
 
 
+def test_a_run_over_a_synthetic_file_shows_its_precision_and_recall(client, data_manager, instance):
+    quality = {"precision": 0.9988, "recall": 0.9712, "f1": 0.9848}
+    run = add_run(instance, quality={**quality, "true_pos": 87, "false_pos": 1, "false_neg": 3})
+    text = flat(client.get(f"/linkage/run?id={run.id}").text)
+    assert "Against the synthetic ground truth" in text
+    assert "precision 99.88%, recall 97.12%, F1 98.48%: 1 wrong links, 3 missed" in text
+    plain = flat(client.get(f"/linkage/run?id={add_run(instance).id}").text)
+    assert "ground truth" not in plain
+
+
 def test_an_unknown_run_is_not_found(client, data_manager):
     assert client.get("/linkage/run?id=999").status_code == 404
 
