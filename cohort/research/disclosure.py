@@ -8,7 +8,14 @@ query result, a group absent from the data, which is a true zero) is neither sup
 nor taken as that other cell: hiding it would protect nothing. Every count still shown is
 rounded to the nearest ``rounding``. A rate built on a suppressed count is withheld
 (``rate`` returns None), and so is a mean or median whose group count is (``statistic``).
+
+``protect_groups`` is the same rule for a free-form result (the SQL console's): its groups
+are known only by their labels, and every coarser grouping of them, down to the grand
+total, is one more query away, so each is taken as a published sum.
 """
+
+from collections.abc import Hashable, Sequence
+from itertools import combinations
 
 Grid = list[list[int]]
 Protected = list[list[int | None]]
@@ -66,6 +73,38 @@ def protect(
         [None if (r, c) in hidden else round_to(count, rounding) for c, count in enumerate(row)]
         for r, row in enumerate(grid)
     ]
+
+
+ALL_MARGINS_UP_TO = 8  # label columns; beyond, margins over at most MARGIN_COLUMNS of them
+MARGIN_COLUMNS = 3
+
+
+def _margins(labels: Sequence[tuple[Hashable, ...]]) -> list[list[Cell]]:
+    """For every proper subset of the label columns, the groups that share its values:
+    each adds up to a count another query would publish (the empty subset: the total)."""
+    width = len(labels[0]) if labels else 0
+    sizes = range(width) if width <= ALL_MARGINS_UP_TO else range(MARGIN_COLUMNS + 1)
+    found = []
+    for size in sizes:
+        for kept in combinations(range(width), size):
+            groups: dict[tuple, list[Cell]] = {}
+            for r, label in enumerate(labels):
+                groups.setdefault(tuple(label[i] for i in kept), []).append((r, 0))
+            found += [cells for cells in groups.values() if len(cells) > 1]
+    return found
+
+
+def protect_groups(
+    labels: Sequence[tuple[Hashable, ...]], counts: Sequence[int], *, threshold: int, rounding: int
+) -> list[int | None]:
+    """Counts of groups named by ``labels`` (a row's other values), as they may be
+    published: protected against every margin of them, other counts rounded. Labels that
+    are really figures (a mean beside the count) only add margins: more protection, never
+    less."""
+    grid = [[count] for count in counts]
+    hidden = {(r, 0) for r, count in enumerate(counts) if count <= threshold}
+    _secondary(grid, hidden, _margins(labels), frozenset())
+    return [None if (r, 0) in hidden else round_to(c, rounding) for r, c in enumerate(counts)]
 
 
 def rate(numerator: int | None, denominator: int | None) -> float | None:

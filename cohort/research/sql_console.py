@@ -12,8 +12,10 @@ a time over the project's latest extract, in a DuckDB of its own.
   is interrupted.
 - Disclosure control: in a query that aggregates (GROUP BY, or any aggregate or window
   function) a column is a count when its select item is ``count(...)`` or its name is
-  ``n``, ``n_...`` or ``count...``. Counts at or below the threshold are suppressed, the
-  rest rounded, and every other number in a row with a suppressed count is withheld (a
+  ``n``, ``n_...`` or ``count...``. Counts at or below the threshold are suppressed, and
+  then more, so none can be worked back from a margin another query would give (the
+  grand total, the counts by any of the row's other columns: ``protect_groups``); the
+  rest are rounded, and every other number in a row with a suppressed count is withheld (a
   numeric group label too: the console cannot tell a label from a figure). An
   aggregate without a count is refused, since nothing would say how many people each
   figure stands for. Row-level results are the extract's own rows, which the project is
@@ -35,7 +37,7 @@ from cohort.config import Settings
 from cohort.errors import CohortError, Forbidden
 from cohort.models import User
 from cohort.research import extracts, projects
-from cohort.research.disclosure import protect
+from cohort.research.disclosure import protect_groups
 from cohort.research.project_data import QUIET
 
 ROW_LIMIT = 1000
@@ -131,6 +133,15 @@ def _load(con: duckdb.DuckDBPyConnection, folder, names: list[str]) -> None:
         con.unregister("incoming")
 
 
+def _label(value: object) -> object:
+    """A value usable as a group's label (a DuckDB list or struct is not hashable)."""
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
 def _protected(
     columns: list[str], rows: list[tuple], counted: frozenset[int], settings: Settings
 ) -> tuple[list[tuple], int]:
@@ -148,11 +159,17 @@ def _protected(
         )
     if not rows:
         return rows, 0
-    grid = protect(
-        [[r[i] or 0 for i in counts] for r in rows],
-        threshold=settings.sdc_threshold,
-        rounding=settings.sdc_rounding,
-    )
+    labels = [tuple(_label(v) for j, v in enumerate(r) if j not in counts) for r in rows]
+    columns_shown = [
+        protect_groups(
+            labels,
+            [r[i] or 0 for r in rows],
+            threshold=settings.sdc_threshold,
+            rounding=settings.sdc_rounding,
+        )
+        for i in counts
+    ]
+    grid = [list(shown) for shown in zip(*columns_shown, strict=True)]
     out, suppressed = [], 0
     for row, shown in zip(rows, grid, strict=True):
         hidden = any(v is None for v in shown)

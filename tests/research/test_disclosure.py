@@ -1,8 +1,11 @@
 """The disclosure rule, as a table of cases: what a published table may show."""
 
+import random
+from itertools import combinations
+
 import pytest
 
-from cohort.research.disclosure import protect, rate, round_to, statistic
+from cohort.research.disclosure import protect, protect_groups, rate, round_to, statistic
 
 RULE = {"threshold": 7, "rounding": 5}
 X = None  # suppressed
@@ -65,6 +68,35 @@ def test_no_suppressed_cell_is_alone_in_any_published_sum():
     published = protect(grid, **RULE, row_totals=True, column_totals=True)
     lines = [*published, *zip(*published, strict=True)]
     assert all(sum(cell is None for cell in line) != 1 for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("labels", "counts", "published"),
+    [
+        ([("a",), ("b",), ("c",)], [3, 20, 15], [X, 20, X]),  # the total gives the 3 back
+        ([("a",), ("b",)], [30, 20], [30, 20]),
+        ([("a",)], [3], [X]),
+        ([(1, "x"), (1, "y"), (2, "x")], [12, 40, 9], [10, 40, 10]),
+    ],
+)
+def test_a_groups_count_is_protected_against_its_margins(labels, counts, published):
+    assert protect_groups(labels, counts, **RULE) == published
+
+
+def test_no_suppressed_group_is_alone_in_any_margin():
+    """Random three-way tables: every coarser grouping's sum leaves no lone hidden cell."""
+    rng = random.Random(5)
+    for _ in range(50):
+        labels = [(a, b, c) for a in "pq" for b in "rst" for c in "uv" if rng.random() < 0.8]
+        counts = [rng.choice([0, 1, 3, 6, 8, 12, 30]) for _ in labels]
+        shown = protect_groups(labels, counts, **RULE)
+        for size in range(3):
+            for kept in combinations(range(3), size):
+                margins: dict[tuple, list] = {}
+                for label, value in zip(labels, shown, strict=True):
+                    margins.setdefault(tuple(label[i] for i in kept), []).append(value)
+                for cells in margins.values():
+                    assert len(cells) == 1 or sum(v is None for v in cells) != 1, cells
 
 
 def test_thresholds_come_from_the_caller():

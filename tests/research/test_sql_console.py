@@ -48,9 +48,24 @@ def test_aggregate_counts_pass_through_disclosure_control(research, project):
         research,
         "SELECT Parity, count(*) AS n, avg(Parity) AS mean FROM maternity GROUP BY 1 ORDER BY 1",
     )
-    # every number in a suppressed row goes, a numeric group label too
-    assert result.aggregate and result.rows == [(1, 10, 1.0), (None, None, None)]
-    assert result.suppressed == 1
+    # 2 is suppressed; 10 goes too, or the total (12, one more query away) would give
+    # it back; every number in a suppressed row goes, a numeric group label too
+    assert result.aggregate and result.rows == [(None, None, None), (None, None, None)]
+    assert result.suppressed == 2
+
+
+def test_a_suppressed_count_cannot_be_worked_back_from_a_margin(research, project):
+    """By parity and a second label: the count by parity alone is another query."""
+    result = console(
+        research,
+        "SELECT Parity, Parity > 1 AS many, 'all' AS everyone, count(*) AS n_women "
+        "FROM maternity GROUP BY ALL "
+        "UNION ALL SELECT 3, true, 'all', 40 UNION ALL SELECT 4, true, 'all', 30 ORDER BY 1",
+    )
+    # The 2 takes the 10 with it (the grand total), and the 30 (the count of parity > 1);
+    # the 10 alone in its margin (parity 1) protects nothing there, so that stops there.
+    assert [row[-1] for row in result.rows] == [None, None, 40, None]
+    assert result.suppressed == 3
 
 
 def test_an_aggregate_without_a_count_is_refused(research, project):
