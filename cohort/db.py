@@ -10,7 +10,7 @@ lock and a midwife's save never queues behind a dashboard; on PostgreSQL it is a
 READ ONLY transaction. Either way a write attempted in it fails loudly.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from threading import Lock
@@ -23,6 +23,9 @@ from sqlalchemy.engine import URL, Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Ids per ``IN (...)`` list when many rows are read at once: well inside SQLite's bound
+# parameters (999 before 3.32) and PostgreSQL's 65,535, however many participants.
+IN_CHUNK = 1000
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -144,3 +147,15 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     to it by mistake is flushed and refused rather than silently dropped."""
     with session_scope(read_engine(engine)) as session:
         yield session
+
+
+def id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``IN_CHUNK``, one ``IN`` query each."""
+    chunk: list[int] = []
+    for one in ids:
+        chunk.append(one)
+        if len(chunk) >= IN_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cohort import audit, nhs_number, study_id
+from cohort.db import id_chunks
 from cohort.errors import CohortError, Conflict, NotFound
 from cohort.keys import KeyRing
 from cohort.models import Identity, Participant
@@ -31,6 +33,7 @@ REQUIRED_FIELDS = ("nhs_number", "given_name", "family_name", "date_of_birth", "
 OPTIONAL_FIELDS = ("address",)
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
+NO_IDENTITY = "participant row {id} has no identity in the vault"
 DUPLICATE = (
     "a participant with this NHS number is already enrolled: find her record instead "
     "of enrolling her again"
@@ -173,9 +176,28 @@ def read_identity(session: Session, keys: KeyRing, participant_id: int) -> Ident
         select(Identity).where(Identity.participant_id == participant_id)
     ).first()
     if identity is None:
-        raise NotFound(f"participant row {participant_id} has no identity in the vault")
+        raise NotFound(NO_IDENTITY.format(id=participant_id))
     plain = {name: _open(keys, participant_id, name, getattr(identity, name)) for name in FIELDS}
     return IdentityFields(**{**plain, "date_of_birth": date.fromisoformat(plain["date_of_birth"])})
+
+
+def read_fields(
+    session: Session, keys: KeyRing, participant_ids: Iterable[int], names: Collection[str]
+) -> dict[int, dict[str, str | None]]:
+    """Decrypt only the fields ``names`` of many participants, by participant row (one
+    without an identity is left out). For bulk exports: an export naming women by NHS
+    number needs one decryption each, not ``read_identity``'s six and a query each."""
+    wanted = [name for name in FIELDS if name in names]
+    columns = [getattr(Identity, name) for name in wanted]
+    found: dict[int, dict[str, str | None]] = {}
+    for chunk in id_chunks(participant_ids):
+        query = select(Identity.participant_id, *columns).where(Identity.participant_id.in_(chunk))
+        for pid, *sealed in session.exec(query):
+            found[pid] = {
+                name: _open(keys, pid, name, token)
+                for name, token in zip(wanted, sealed, strict=True)
+            }
+    return found
 
 
 def view_identity(

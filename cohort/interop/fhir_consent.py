@@ -10,7 +10,7 @@ allows now. The patient is named by NHS number only for roles that may see ident
 otherwise by study ID; a decline names nobody.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,11 +20,12 @@ from cohort import audit, vault
 from cohort.access import can_reach, participant_for
 from cohort.config import Settings
 from cohort.consent_items import CONSENT_ITEMS, ITEM_LABELS
+from cohort.db import id_chunks
 from cohort.errors import CohortError, NotFound
 from cohort.interop.roles import sees_identifiers
 from cohort.keys import KeyRing
 from cohort.models import SITE_SCOPED_ROLES, Consent, Decline, Participant, Site, User
-from cohort.scope import consent_scope
+from cohort.scope import scope_of, withdrawal_levels
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -107,22 +108,42 @@ def _aware(at: datetime) -> str:
     return _utc(at).isoformat()
 
 
-def statements(session: Session, participant: Participant) -> list[Statement]:
-    """Her statements, one per instrument version she consented under, oldest first."""
-    rows = session.exec(
-        select(Consent).where(Consent.participant_id == participant.id).order_by(Consent.id)
-    ).all()
+def her_statements(
+    participant: Participant, site: Site, rows: list[Consent], levels: list[str]
+) -> list[Statement]:
+    """Her statements, one per instrument version she consented under, oldest first, from
+    her consent rows (in id order) and the levels of her withdrawals."""
     if not rows:
         return []
-    site = session.get(Site, participant.site_id)
     latest_by_version = {row.form_version: row for row in rows}
-    scope = consent_scope(session, participant.id)
+    scope = scope_of(rows[-1], levels)
     found = []
     for row in sorted(latest_by_version.values(), key=lambda r: r.id):
         current = row.id == rows[-1].id
         allowed = scope.items if current else {i: bool(row.items.get(i)) for i in CONSENT_ITEMS}
         found.append(Statement(participant, site, row, current, allowed))
     return found
+
+
+def statements(session: Session, participants: list[Participant]) -> list[Statement]:
+    """The statements of many participants, in their order: their consents, sites and
+    withdrawals read in a few queries (chunks of ids), not a handful per participant."""
+    ids = [p.id for p in participants]
+    rows: dict[int, list[Consent]] = {}
+    for chunk in id_chunks(ids):
+        query = select(Consent).where(Consent.participant_id.in_(chunk)).order_by(Consent.id)
+        for row in session.exec(query):
+            rows.setdefault(row.participant_id, []).append(row)
+    site_ids = {p.site_id for p in participants}
+    sites = {s.id: s for s in session.exec(select(Site).where(Site.id.in_(site_ids)))}
+    levels = withdrawal_levels(session, ids)
+    return [
+        statement
+        for p in participants
+        for statement in her_statements(
+            p, sites[p.site_id], rows.get(p.id, []), levels.get(p.id, [])
+        )
+    ]
 
 
 def _provision(
@@ -211,13 +232,15 @@ class Reader:
     systems: Systems
     source: str | None = None
 
-    def _nhs_numbers(self, participants: Iterable[Participant]) -> dict[int, str]:
+    def _nhs_numbers(self, participants: list[Participant]) -> dict[int, str]:
         if not sees_identifiers(self.user):
             return {}
-        return {
-            p.id: vault.read_identity(self.session, self.keys, p.id).nhs_number
-            for p in participants
-        }
+        ids = [p.id for p in participants]
+        found = vault.read_fields(self.session, self.keys, ids, {"nhs_number"})
+        for pid in ids:
+            if pid not in found:
+                raise NotFound(vault.NO_IDENTITY.format(id=pid))
+        return {pid: plain["nhs_number"] for pid, plain in found.items()}
 
     def _audit(self, shown: list[Participant], nhs: dict[int, str]) -> None:
         if nhs:
@@ -233,9 +256,8 @@ class Reader:
         nhs = self._nhs_numbers(participants)
         self._audit(participants, nhs)
         return [
-            consent_resource(self.systems, statement, nhs.get(p.id))
-            for p in participants
-            for statement in statements(self.session, p)
+            consent_resource(self.systems, statement, nhs.get(statement.participant.id))
+            for statement in statements(self.session, participants)
         ]
 
     def read(self, consent_id: str) -> dict:

@@ -21,7 +21,7 @@ from cohort.interop.redcap_metadata import (
     complete_field,
 )
 from cohort.keys import KeyRing
-from cohort.models import SITE_SCOPED_ROLES, Consent, Identity, Participant, User
+from cohort.models import SITE_SCOPED_ROLES, Consent, Participant, User
 from forms.branching import Answer
 
 
@@ -108,13 +108,10 @@ def add_identifiers(
     by_id = {record.participant.id: record for record in chosen}
     if not by_id or not names:
         return
-    for identity in session.exec(select(Identity).where(Identity.participant_id.in_(by_id))):
-        record = by_id[identity.participant_id]
-        for name in names & set(vault.FIELDS):
-            sealed = getattr(identity, name)
-            record.answers[name] = (
-                "" if sealed is None else vault.decrypt(keys, identity.participant_id, name, sealed)
-            )
+    for participant_id, plain in vault.read_fields(session, keys, by_id, names).items():
+        by_id[participant_id].answers.update(
+            {name: "" if value is None else value for name, value in plain.items()}
+        )
 
 
 def flat(project: Project, answers: Mapping[str, Answer], columns: Iterable[str]) -> dict:
