@@ -56,6 +56,13 @@ ROUND = ("consent_api", "decline", "withdrawal", "consent_form", "consent_api")
 HEALTH_ROUND = ("health",)
 REFUSAL_CHARS = 600
 PAUSE_AFTER_FAILURE_S = 0.05  # a dead server refuses at once: do not spin
+# uvicorn closes a connection left idle for its timeout_keep_alive (5 s; cohort serve keeps
+# the default), and httpx by default reuses one idle for up to 5 s too. A request sent on
+# a connection idle for just under 5 s then met the server's close and got no answer (a
+# reset, 30-45 ms in): one midwife of 64, idle while the others signed in one by one.
+# Letting go of a connection well before the server would means no request is lost to
+# that race, while nothing is re-sent, so every failure still counts.
+KEEP_ALIVE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -276,7 +283,13 @@ async def signed_in(base_url: str, midwives: Sequence[Midwife]) -> AsyncIterator
     """Every midwife signed in, one client (cookie jar) each, for one or more loads."""
     async with contextlib.AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=60))
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=base_url,
+                    timeout=60,
+                    limits=httpx.Limits(keepalive_expiry=KEEP_ALIVE_S),
+                )
+            )
             for _ in midwives
         ]
         yield [
