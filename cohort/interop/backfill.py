@@ -330,49 +330,34 @@ def _take(
     source: str,
     update: Update | None,
 ) -> RowResult:
-    member = _named(session, row) if update else None
-    if member is None:
-        try:
-            answers, when = answers_from_row(project, row), taken_at(row)
-            done = capture.record_answers(
-                session,
-                keys,
-                project.spec,
-                answers,
-                user=user,
-                token=token,
-                source=source,
-                taken_at=when,
-            )
-        except AlreadyEnrolled as exc:
-            member = _named(session, {RECORD_ID: exc.study_id})
-        else:
-            status = ALREADY_IMPORTED if done.replayed else ACCEPTED
-            return RowResult(0, status, study_id=done.result.get("study_id"), taken_at=when)
-    if not access.can_reach(user, member):
-        return RowResult(0, IN_COHORT, OTHER_SITE)
-    if update is None:
-        return RowResult(
-            0, IN_COHORT, IN_COHORT_AS.format(study_id=member.study_id), member.study_id
-        )
-    return _change(session, keys, project, row, member, user=user, update=update, source=source)
-
-
-def _one_row(
-    session: Session,
-    keys: KeyRing,
-    project: Project,
-    row: Mapping[str, str],
-    *,
-    user: User,
-    token: str,
-    source: str,
-    update: Update | None,
-) -> RowResult:
+    """The row's outcome: a new woman recorded, hers changed (``update``) or reported; a
+    refusal of any step is the row's reason, never an error of the whole import."""
     try:
-        return _take(
-            session, keys, project, row, user=user, token=token, source=source, update=update
-        )
+        member = _named(session, row) if update else None
+        if member is None:
+            try:
+                answers, when = answers_from_row(project, row), taken_at(row)
+                done = capture.record_answers(
+                    session,
+                    keys,
+                    project.spec,
+                    answers,
+                    user=user,
+                    token=token,
+                    source=source,
+                    taken_at=when,
+                )
+            except AlreadyEnrolled as exc:
+                member = _named(session, {RECORD_ID: exc.study_id})
+            else:
+                status = ALREADY_IMPORTED if done.replayed else ACCEPTED
+                return RowResult(0, status, study_id=done.result.get("study_id"), taken_at=when)
+        if not access.can_reach(user, member):
+            return RowResult(0, IN_COHORT, OTHER_SITE)
+        if update is None:
+            named = IN_COHORT_AS.format(study_id=member.study_id)
+            return RowResult(0, IN_COHORT, named, member.study_id)
+        return _change(session, keys, project, row, member, user=user, update=update, source=source)
     except capture.InvalidAnswers as exc:
         return RowResult(0, REJECTED, _reason(exc))
     except Conflict as exc:
@@ -412,7 +397,7 @@ def import_rows(
         if token in seen:
             result = RowResult(number, DUPLICATE, SAME_AS.format(row=seen[token]))
         else:
-            found = _one_row(
+            found = _take(
                 session, keys, project, row, user=user, token=token, source=source, update=update
             )
             result = replace(found, row=number)
