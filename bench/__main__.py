@@ -5,7 +5,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import consent_capture, governance, linkage, load, research, save_profile, spine
+from bench import (
+    consent_capture,
+    governance,
+    governance_linkage,
+    linkage,
+    load,
+    research,
+    save_profile,
+    spine,
+)
 from bench.harness import Row, machine
 
 DOC = Path(__file__).parent.parent / "docs" / "benchmarks.md"
@@ -16,6 +25,7 @@ SUITES = {
     "save-profile": ("Load: where a consent save's time goes", save_profile.run),
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
+    "governance-linkage": ("Governance dashboard: linkage coverage", governance_linkage.run),
     "research": ("Researcher extracts and aggregate queries", research.run),
 }
 
