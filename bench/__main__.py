@@ -8,6 +8,7 @@ from pathlib import Path
 from bench import (
     consent_capture,
     governance,
+    governance_linkage,
     interop,
     linkage,
     load,
@@ -25,6 +26,7 @@ SUITES = {
     "save-profile": ("Load: where a consent save's time goes", save_profile.run),
     "linkage": ("Linkage: 100,000 mothers x 1,000,000-row health file", linkage.run),
     "governance": ("Governance dashboard", governance.run),
+    "governance-linkage": ("Governance dashboard: linkage coverage", governance_linkage.run),
     "research": ("Researcher extracts and aggregate queries", research.run),
     "interop": ("Interoperability: the REDCap API and FHIR export", interop.run),
 }

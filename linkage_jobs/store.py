@@ -115,7 +115,7 @@ def _pending_table(spec: SourceSpec) -> str:
 
 
 def _source_table(spec: SourceSpec) -> str:
-    return f"main.{_ident(spec.name)}"
+    return source_table(spec.name)
 
 
 def _ensure_table(con, schema: str, table: str, columns: dict[str, str]) -> None:
@@ -333,26 +333,17 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
         )
 
 
-def linked_study_ids(path: Path, sources: Iterable[str]) -> dict[str, set[str]]:
-    """The distinct study IDs in each source's table (a mother's, or her child's for child
-    sources), in one connection; a source with no table yet, or a store not made yet (it
-    is not created here), has none."""
-    names = list(sources)
-    found: dict[str, set[str]] = {name: set() for name in names}
-    if not path.exists():
-        return found
-    with connect(path) as con:
-        have = {
-            table
-            for (table,) in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
-            ).fetchall()
-        }
-        for name in names:
-            if name in have:
-                rows = con.execute(f"SELECT DISTINCT study_id FROM main.{_ident(name)}").fetchall()  # noqa: S608
-                found[name] = {study_id for (study_id,) in rows}
-    return found
+def linked_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The sources that have a table of linked rows yet (``main.<source>``)."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+    ).fetchall()
+    return {table for (table,) in rows}
+
+
+def source_table(name: str) -> str:
+    """A source's table of linked rows, quoted for SQL: ``main."<source>"``."""
+    return f"main.{_ident(name)}"
 
 
 def table_names(path: Path) -> list[str]:

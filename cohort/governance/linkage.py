@@ -1,12 +1,12 @@
 """Linkage coverage per partner source, in two kinds of column:
 
 - participants, as they stand now: those whose consent, withdrawals applied, gives the
-  item covering the source today (``linkage_jobs.coverage.covering_item``, from the
-  consent zone's bulk pass ``cohort.research.consented``), and how many of them the
-  source has linked: a row of hers in the source's table of the research store, or for a
-  child source a row of one of her children (child rows are keyed by the child's study
-  ID). Per site: a site's view counts its own participants only. The share of consented
-  participants linked is linked / consented.
+  item covering the source today (``linkage_jobs.coverage.covering_item``, by the SQL of
+  ``cohort.research.holders``), and how many of them the source has linked: a row of
+  hers in the source's table of the research store, or for a child source a row of one
+  of her children (child rows are keyed by the child's study ID). Per site: a site's
+  view counts its own participants only. The share of consented participants linked is
+  linked / consented.
 - the period's runs, network-wide (a partner file covers every site): runs started in the
   period and how they ended, partner rows read and linked, the share of rows linked, and
   the clerical queue each source has waiting now.
@@ -16,10 +16,11 @@ has pairs waiting. Until linkage has run at all, the table holds only its total 
 nothing about participants is read: the page says it appears once linkage has run.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
@@ -27,13 +28,12 @@ from cohort.governance.filters import Filters
 from cohort.governance.reach import Reach
 from cohort.governance.tables import Derived, Table
 from cohort.models import ClericalPair, LinkageRun, Site
-from cohort.research import consented
-from cohort.research.consented import Member
+from cohort.research import holders
 from cohort.research.disclosure import rate
 from forms.i18n import N_
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.spec import SourceSpec, load_specs
-from linkage_jobs.store import linked_study_ids
+from linkage_jobs.store import connect, linked_tables, source_table
 
 R, Q = LinkageRun.__table__, ClericalPair.__table__
 TOTAL = N_("Total")
@@ -58,34 +58,10 @@ PARTICIPANTS_LINKED = Derived(
 ROWS_LINKED = Derived(
     N_("Share of rows linked"), lambda row, total: rate(row[7], row[6]), N_("No rows read")
 )
-HOLDERS = "governance.linkage-coverage"  # its figures kept with the consent zone's pass
 
 
 def any_runs(session: Session) -> bool:
     return session.connection().execute(select(R.c.id).limit(1)).first() is not None
-
-
-@dataclass(frozen=True)
-class Holders:
-    """Who holds each consent item now, worked out once per consent-zone pass."""
-
-    by_item: dict[tuple[str | None, str], frozenset[int]]  # (site code or None: all, item)
-    mothers: dict[str, int]  # a participant's study ID -> her participant id
-    children: dict[str, int]  # a child's study ID -> the mother's participant id
-
-
-def _holders(everyone: list[Member], children: list[tuple[str, int]]) -> Holders:
-    found: dict[tuple[str | None, str], set[int]] = defaultdict(set)
-    for member in everyone:
-        for item, given in member.current_items().items():
-            if given:
-                found[(member.site, item)].add(member.participant_id)
-                found[(None, item)].add(member.participant_id)
-    return Holders(
-        {key: frozenset(ids) for key, ids in found.items()},
-        {m.study_id: m.participant_id for m in everyone},
-        dict(children),
-    )
 
 
 def _site_code(session: Session, filters: Filters, reach: Reach) -> str | None:
@@ -97,6 +73,36 @@ def _site_code(session: Session, filters: Filters, reach: Reach) -> str | None:
     return filters.site.code if filters.site else None
 
 
+def _counted(subject: str, item: str, table: str | None) -> str:
+    """DuckDB: (holders of ``item`` at the site asked for, of them linked), over the
+    consent zone's ``mothers`` and ``children`` and the source's ``table`` (None: none)."""
+    held = f'"{item}" = 1'  # an item code (``COVERING_ITEM``), never user input
+    linked = table or "(SELECT NULL::VARCHAR AS study_id LIMIT 0)"
+    if subject == "mother":
+        whose = f"study_id IN (SELECT study_id FROM {linked})"  # noqa: S608  (a quoted name)
+    else:  # a child's rows are under her own study ID: her mother counts once
+        kids = f"SELECT c.mother_id FROM children c JOIN {linked} t USING (study_id)"  # noqa: S608
+        whose = f"participant_id IN ({kids})"
+    return (
+        f"SELECT count(*) FILTER (WHERE {held}), count(*) FILTER (WHERE {held} AND {whose}) "  # noqa: S608
+        "FROM mothers WHERE $site IS NULL OR site = $site"
+    )
+
+
+@contextmanager
+def _counting(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The research store's connection, or an empty in-memory one before it exists."""
+    if path.exists():
+        with connect(path) as con:
+            yield con
+        return
+    con = duckdb.connect()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def participants(
     session: Session,
     store: Path,
@@ -106,19 +112,30 @@ def participants(
 ) -> dict[str, tuple[int, int]]:
     """Per source: (consented participants its covering item holds now, how many of them
     it has linked), at ``site`` (a code; None: every site). A source with no spec has no
-    covering item: (0, 0)."""
-    holders = consented.kept(session, HOLDERS, _holders)
-    linked = linked_study_ids(store, [name for name in sources if name in specs])
-    found = {}
-    for name in sources:
-        spec = specs.get(name)
-        if spec is None:
-            found[name] = (0, 0)
-            continue
-        covered = holders.by_item.get((site, covering_item(spec)), frozenset())
-        whose = holders.mothers if spec.subject == "mother" else holders.children
-        linked_mothers = {whose[study_id] for study_id in linked[name] if study_id in whose}
-        found[name] = (len(covered), len(covered & linked_mothers))
+    covering item: (0, 0).
+
+    Counted by DuckDB beside the source tables: who holds each item now comes from the
+    consent database's SQL (``holders.current``), handed to the store's connection as
+    in-memory Arrow views for the count and unregistered after it (nothing is written to
+    the store, and nothing of the store goes back to the consent database)."""
+    covered = {name: specs[name] for name in sources if name in specs}
+    items = tuple(sorted({covering_item(spec) for spec in covered.values()}))
+    mothers, kids = holders.current(session, items)
+    found = dict.fromkeys(sources, (0, 0))
+    with _counting(store) as con:
+        con.execute("SET enable_progress_bar = false")  # a server has no terminal to draw on
+        tables = linked_tables(con)
+        con.register("mothers", mothers)
+        con.register("children", kids)
+        try:
+            for name, spec in covered.items():
+                table = source_table(name) if name in tables else None
+                sql = _counted(spec.subject, covering_item(spec), table)
+                held, reached = con.execute(sql, {"site": site}).fetchall()[0]
+                found[name] = (held, reached)
+        finally:
+            con.unregister("mothers")
+            con.unregister("children")
     return found
 
 

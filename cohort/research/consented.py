@@ -1,9 +1,10 @@
 """Who may appear in a project's data for each dataset, decided in bulk at extraction or
 query time from the consent zone (one pass over consents and withdrawals, not one
 ``consent_scope`` per participant). The pass is kept per database until any participant,
-consent, withdrawal or child is added or removed (``_stamp``, a few indexed aggregates
-read every time), so repeated queries skip it and a new withdrawal counts at once. A
-figure worked out from the pass (``kept``) is kept with it and dropped with it.
+consent, withdrawal or child is added or removed (``stamp``, a few indexed aggregates
+read every time), so repeated queries skip it and a new withdrawal counts at once.
+(``cohort.research.holders`` states the same rule as SQL, for a count over everyone that
+need not wait for this pass.)
 
 The rule, for a dataset covered by a consent item (``covering_item``): she is in it if her
 latest consent gave that item and she has not withdrawn at a level that removes linked
@@ -13,10 +14,8 @@ consent data (no covering item) holds everyone not fully withdrawn. A child's ro
 her mother's consent.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -57,19 +56,19 @@ def dataset_item(dataset: str) -> str | None:
     return covering_item(specs[dataset]) if dataset in specs else None
 
 
-def _stamp(session: Session) -> tuple:
-    """Changes whenever a row is added to or removed from any table the pass reads."""
-    tables = (Participant, Consent, Withdrawal, ChildParticipant)
-    parts = [
-        select(func.max(t.__table__.c.id), func.count()).select_from(t.__table__) for t in tables
-    ]
+STAMPED = tuple(t.__table__ for t in (Participant, Consent, Withdrawal, ChildParticipant))
+
+
+def stamp(session: Session) -> tuple:
+    """Changes whenever a row is added to or removed from any table the pass reads: the
+    database, then (highest row id, rows) of each ``STAMPED`` table, in order."""
+    parts = [select(func.max(t.c.id), func.count()).select_from(t) for t in STAMPED]
     conn = session.connection()
     return (str(conn.engine.url), *(tuple(conn.execute(q).one()) for q in parts))
 
 
-# Per database: (stamp, members, children, figures worked out from them by ``kept``).
-_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]], dict]] = {}
-T = TypeVar("T")
+# Per database: (stamp, members, children).
+_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]]]] = {}
 
 
 def _aware(at: datetime) -> datetime:
@@ -115,32 +114,14 @@ def _read(session: Session) -> list[Member]:
     return found
 
 
-def _current(session: Session) -> tuple[tuple, list[Member], list[tuple[str, int]], dict]:
-    stamp = _stamp(session)
-    held = _passes.get(stamp[0])
-    if held is None or held[0] != stamp:
+def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
+    current = stamp(session)
+    held = _passes.get(current[0])
+    if held is None or held[0] != current:
         c = ChildParticipant.__table__
         kids = [tuple(r) for r in session.connection().execute(select(c.c.study_id, c.c.mother_id))]
-        held = _passes[stamp[0]] = (stamp, _read(session), kids, {})
-    return held
-
-
-def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
-    _, everyone, kids, _ = _current(session)
-    return everyone, kids
-
-
-def kept(
-    session: Session, name: str, work_out: Callable[[list[Member], list[tuple[str, int]]], T]
-) -> T:
-    """``work_out(members, children)`` from the current pass, worked out once per pass and
-    kept under ``name`` until the pass is read again: for a figure a page shows on every
-    request (the dashboard's linkage coverage), so the page pays only the stamp. The value
-    is shared: treat it as read-only."""
-    _, everyone, kids, figures = _current(session)
-    if name not in figures:
-        figures[name] = work_out(everyone, kids)
-    return figures[name]
+        held = _passes[current[0]] = (current, _read(session), kids)
+    return held[1], held[2]
 
 
 def members(session: Session, enrolled_by: datetime | None = None) -> list[Member]:

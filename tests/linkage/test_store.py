@@ -147,12 +147,9 @@ def test_purge_of_an_empty_store_is_nothing(path):
     assert store.purge(path, ["BB-1"]) == 0
 
 
-def test_linked_study_ids_are_distinct_per_source_and_reading_creates_nothing(path):
-    assert store.linked_study_ids(path, ["clinic"]) == {"clinic": set()}
-    assert not path.exists()  # a store not made yet reads as empty and is not made
-    write(path, "a" * 64, linked(("BB-1", "k1", 3200), ("BB-2", "k2", 2900)))
-    write(path, "b" * 64, linked(("BB-1", "k3", 3100)))  # a second record of hers
-    assert store.linked_study_ids(path, ["clinic", "nowhere"]) == {
-        "clinic": {"BB-1", "BB-2"},
-        "nowhere": set(),  # no table yet
-    }
+def test_linked_tables_are_the_sources_with_rows(path):
+    write(path, "a" * 64, linked(("BB-1", "k1", 3200)))
+    with store.connect(path) as con:
+        assert store.linked_tables(con) == {"clinic"}  # not the private schema's tables
+        rows = con.execute(f"SELECT study_id FROM {store.source_table('clinic')}").fetchall()  # noqa: S608
+    assert rows == [("BB-1",)]
