@@ -36,6 +36,7 @@ PATH_SAMPLES = {
     "extract_id": "999999",
     "consent_id": "BB-0000-0000.1.0",
     "site_code": "NOSUCH",
+    "language": "ur",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Signing out revokes the session it is sent with: it gets a browser signed in for it.
