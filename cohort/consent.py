@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from cohort import audit, vault
+from cohort.age_bands import AGE_BANDS as AGE_BANDS  # named here by the instrument tests
+from cohort.age_bands import band_of
 from cohort.consent_items import CONSENT_ITEMS as CONSENT_ITEMS  # the instrument names it here
 from cohort.consent_items import check_items
 from cohort.errors import CohortError, Conflict
 from cohort.keys import KeyRing
 from cohort.models import Consent, Decline, Participant, User
 
-AGE_BANDS = ((16, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 50))
 # Born in Bradford, the cohort the BaBi network grew from, began recruiting in 2007: no
 # consent to a cohort of this kind is older, so an earlier date is a slip (a birth date, a
 # two-digit year). Her age on the day (16 to 50) is checked as well, by the capture path.
@@ -78,9 +79,9 @@ def age_band(date_of_birth: date, on: date) -> str:
         - date_of_birth.year
         - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
     )
-    for low, high in AGE_BANDS:
-        if low <= age <= high:
-            return f"{low}_{high}"  # the age_band codes of the babi_consent instrument
+    band = band_of(age)
+    if band is not None:
+        return band
     raise CohortError(f"age {age} is outside the cohort's 16-50 range", field="date_of_birth")
 
 

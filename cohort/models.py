@@ -364,3 +364,22 @@ class ApproachCount(SQLModel, table=True):
     value: str = Field(max_length=64)
     consented: int
     declined: int
+
+
+class BirthCount(SQLModel, table=True):
+    """All births (pregnancies booked) in one month in one delivered maternity file, members
+    of the cohort or not, by the mother's age band and ethnicity: the representativeness
+    page's comparison. Counts only, from ``linkage_jobs.births``: no identifier, no record
+    id. ``file_sha256`` names the delivery, so a file counted again replaces its own counts.
+    ``age_band`` and ``ethnicity`` are the consent form's codes, empty when not known;
+    ``site_id`` is the site the source's spec names, null for the whole network."""
+
+    __table_args__ = (UniqueConstraint("file_sha256", "month", "age_band", "ethnicity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    file_sha256: str = Field(max_length=64, index=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+    month: str = Field(max_length=7, index=True)  # YYYY-MM
+    age_band: str = Field(max_length=16)
+    ethnicity: str = Field(max_length=64)
+    births: int

@@ -131,7 +131,9 @@ def _dates(rng: np.random.Generator, n: int, rules: SyntheticColumn) -> np.ndarr
 
 
 def _strings(rng: np.random.Generator, n: int, rules: SyntheticColumn) -> np.ndarray:
-    return rng.choice(np.array(rules.choices or DEFAULT_CODES, dtype=object), n)
+    weights = np.array(rules.weights, dtype=float) if rules.weights else None
+    shares = weights / weights.sum() if weights is not None else None
+    return rng.choice(np.array(rules.choices or DEFAULT_CODES, dtype=object), n, p=shares)
 
 
 GENERATORS = {

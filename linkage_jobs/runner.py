@@ -40,7 +40,7 @@ from cohort.errors import CohortError
 from cohort.instance import Instance
 from cohort.models import ClericalPair, LinkageRun, Withdrawal
 from cohort.withdrawal_levels import LEVELS
-from linkage_jobs import children, clerical, ground_truth, store
+from linkage_jobs import births, children, clerical, ground_truth, store
 from linkage_jobs.cohort_identities import Cohort, consented, load_cohort
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.keyed_hash import nhs_hashes
@@ -172,6 +172,8 @@ def _finish(instance: Instance, run: LinkageRun, outcome: str, actor: str, **fie
         row.stage, row.percent = "finished", 100
         session.add(row)
         clerical.settle(session, row.id, published=outcome == "succeeded")
+        if outcome == "failed":
+            births.settle_failed(session, row.file_sha256)
         audit.record(
             session,
             actor=actor,
@@ -263,7 +265,9 @@ def _link_and_write(
     """Match, then write in three steps, so no database transaction waits on DuckDB:
 
     1. one short database transaction: children's study IDs, this run's clerical pairs
-       *staged* (no reviewer sees them yet), the run's counts;
+       *staged* (no reviewer sees them yet), the run's counts, and for a source with
+       ``[births]`` the whole file's births counts (``linkage_jobs.births``: replaced if
+       the file was counted before, dropped by ``_finish`` if the run fails);
     2. the research store's one DuckDB transaction: rows, pending payloads and the
        ``deliveries`` row, the run's commit point;
     3. ``_finish``: the run recorded and its staged pairs published for review, in one
@@ -276,6 +280,8 @@ def _link_and_write(
     its delivery is there, failed and its pairs dropped if not. Children's study IDs kept
     from step 1 are only identifiers to be found again, never output."""
     counts = _rejections(validated)
+    # Every valid row, member or not, for the representativeness page: counts only.
+    births_counted = births.count(validated.records, spec) if spec.births else None
     _update(instance, run.id, stage="matching", percent=30, **counts)
     records = standardise(validated.records).reset_index(drop=True)
     cohort = load_cohort(instance.engine, instance.keys, spec)
@@ -313,6 +319,8 @@ def _link_and_write(
         )
         counts |= {"rows_written": len(linked), "clerical_queued": len(pending)}
         _set(session, run.id, **counts)
+        if births_counted is not None:
+            births.replace(session, spec, run.file_sha256, births_counted)
     written = store.write_run(
         places.store,
         spec,

@@ -52,9 +52,22 @@ class SyntheticColumn:
     """How ``partner_files`` invents plausible values for one payload column."""
 
     choices: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()  # how often each choice comes up (default: equally)
     min: float | date | None = None
     max: float | date | None = None
     missing: float = 0.0  # share of empty cells
+
+
+@dataclass(frozen=True)
+class BirthsSpec:
+    """``[births]``: every row of the file counted for the representativeness page, by
+    month of ``date``, the mother's age band on that day and, when the partner sends it,
+    her ethnicity (an NHS ethnic category code); ``site`` is the site code whose births the
+    file holds, or None for the whole network."""
+
+    date: str
+    ethnicity: str | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class SourceSpec:
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     sex_coding: str = "letter"
     synthetic: dict[str, SyntheticColumn] = field(default_factory=dict)
+    births: BirthsSpec | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -148,6 +162,9 @@ def _build(name: str, raw: dict[str, Any]) -> SourceSpec:
     _check_columns(raw["record_id"], identifiers, payload)
     date_formats = _date_formats(raw.get("date_formats", list(SourceSpec.date_formats)))
     synthetic = _synthetic(raw.get("synthetic", {}), payload)
+    births = (
+        _births(raw["births"], raw["subject"], identifiers, payload) if "births" in raw else None
+    )
 
     return SourceSpec(
         name=name,
@@ -163,6 +180,7 @@ def _build(name: str, raw: dict[str, Any]) -> SourceSpec:
         date_formats=date_formats,
         sex_coding=raw.get("sex_coding", SourceSpec.sex_coding),
         synthetic=synthetic,
+        births=births,
     )
 
 
@@ -246,5 +264,34 @@ def _synthetic(raw: object, payload: dict[str, str]) -> dict[str, SyntheticColum
             raise _Bad(key, f"must be a table with keys from: {', '.join(sorted(allowed))}")
         if not 0 <= rules.get("missing", 0) <= 1:
             raise _Bad(f"{key}.missing", "must be a share between 0 and 1")
-        columns[column] = SyntheticColumn(**{**rules, "choices": tuple(rules.get("choices", ()))})
+        choices, weights = tuple(rules.get("choices", ())), tuple(rules.get("weights", ()))
+        if weights and (
+            len(weights) != len(choices)
+            or not all(isinstance(w, int | float) and w >= 0 for w in weights)
+            or not sum(weights)
+        ):
+            raise _Bad(f"{key}.weights", "must be one share (0 or more) per choice, not all 0")
+        columns[column] = SyntheticColumn(**{**rules, "choices": choices, "weights": weights})
     return columns
+
+
+def _births(
+    raw: object, subject: str, identifiers: dict[str, str], payload: dict[str, str]
+) -> BirthsSpec:
+    """The ``[births]`` table: payload columns of the right type, and a date of birth to
+    give each mother's age band."""
+    allowed = set(BirthsSpec.__dataclass_fields__)
+    if not isinstance(raw, dict) or raw.keys() - allowed or "date" not in raw:
+        raise _Bad("births", "must be a table with date and, if wanted, ethnicity and site")
+    for key, value in raw.items():
+        if not (isinstance(value, str) and value.strip()):
+            raise _Bad(f"births.{key}", "must be a non-empty text value")
+    if subject != "mother":
+        raise _Bad("births", "only a mother source counts births (a row per pregnancy)")
+    if "date_of_birth" not in identifiers.values():
+        raise _Bad("births", "the mother's age band needs a date_of_birth identifier column")
+    if payload.get(raw["date"]) != "date":
+        raise _Bad("births.date", f"{raw['date']} is not a date payload column")
+    if "ethnicity" in raw and payload.get(raw["ethnicity"]) != "string":
+        raise _Bad("births.ethnicity", f"{raw['ethnicity']} is not a string payload column")
+    return BirthsSpec(**raw)

@@ -26,6 +26,9 @@ class Table:
     derived: tuple[Derived, ...] = ()
     row_totals: bool = False  # the last count of each row adds up the others
     total_row: bool = False  # the last row adds up the rows above
+    # The last ``beside`` counts of each row stand outside its row total (births beside
+    # the approached): only their column totals relate them.
+    beside: int = 0
 
     @property
     def header(self) -> tuple[str, ...]:

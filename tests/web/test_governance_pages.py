@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from cohort import audit
 from cohort.db import session_scope
-from cohort.models import AuditEvent, LinkageRun, Participant, Site, User
+from cohort.models import AuditEvent, BirthCount, LinkageRun, Participant, Site, User
 from cohort.research import sample_world
 from tests.governance.seed import at, consents, declines
 from tests.web.conftest import csrf_of, ensure_site, sign_in
@@ -254,3 +254,27 @@ def test_linkage_coverage_counts_consented_participants_on_the_page_and_in_downl
     published = _csv(client.get("/governance/download", params={**params, "publishable": "true"}))
     assert published["maternity"][:2] == ["10", "suppressed"]  # 7 is at the threshold
     assert published["maternity"][-2] == "suppressed"
+
+
+def test_the_representativeness_page_shows_births_and_says_when_they_are_network_wide(
+    client, network
+):
+    sign_in(client, "network")
+    before = client.get("/governance/representativeness", params=MARCH).text
+    assert "once a maternity file has been linked" in before and "Share of births" not in before
+    with session_scope(network.engine) as db:
+        db.add(
+            BirthCount(
+                source="maternity",
+                file_sha256="f" * 64,
+                month="2026-03",
+                age_band="25_29",
+                ethnicity="pakistani",
+                births=400,
+            )
+        )
+    network_page = client.get("/governance/representativeness", params=MARCH).text
+    assert "Share of births" in network_page and ">400<" in network_page
+    assert "whole network&#39;s" not in network_page
+    site_page = client.get("/governance/representativeness", params={**MARCH, "site": "RAE"})
+    assert "the births shown are the whole network&#39;s" in site_page.text

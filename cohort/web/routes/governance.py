@@ -14,7 +14,7 @@ from sqlmodel import Session
 from cohort import audit, i18n
 from cohort.db import session_scope
 from cohort.errors import CohortError
-from cohort.governance import access, linkage, rollup, withdrawals
+from cohort.governance import access, births, linkage, rollup, withdrawals
 from cohort.governance.charts import bar_chart, line_chart, rates_of
 from cohort.governance.csv_export import table_csv
 from cohort.governance.dashboard import PAGES, Page, build, page_tables
@@ -74,6 +74,11 @@ def _extras(db: Session, page: Page, filters: Filters) -> dict:
     """What a page shows besides its tables."""
     if page.key == "withdrawals":
         return {"time_to_withdrawal": withdrawals.time_to_withdrawal(db, filters)}
+    if page.key == "representativeness":
+        return {
+            "births_counted": births.any_counted(db),
+            "births_network_wide": births.network_wide(db, filters),
+        }
     if page.key == "access":
         return {"chain": access.latest_check(db), "linkage_ran": linkage.any_runs(db)}
     return {}
