@@ -18,7 +18,6 @@ notifications for most children, school census and social care for some); a year
 runs of every source and a clerical queue. Seeded in bulk (``approach_records``, the
 store's own writer through ``sample_world``), not through capture or matching."""
 
-import os
 import random
 import time
 from collections import defaultdict
@@ -32,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bench.governance import PASSWORD, _server_ms, _signed_in
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale
 from cohort.auth.users import create_user
 from cohort.config import Settings
 from cohort.db import make_engine, session_scope
@@ -47,7 +46,7 @@ from linkage_jobs.spec import load_specs
 from linkage_jobs.store import connect, linked_tables, source_table
 from tests.live_server import serve
 
-SCALE = float(os.environ.get("BENCH_GOVERNANCE_LINKAGE_SCALE", "0.05"))
+SCALE = scale("governance-linkage", default=0.05)
 PARTICIPANTS = int(400_000 * SCALE)
 SITES = 13
 RUNS = 10  # per measure
