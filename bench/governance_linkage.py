@@ -50,6 +50,7 @@ SCALE = scale("governance-linkage", default=0.05)
 PARTICIPANTS = int(400_000 * SCALE)
 SITES = 13
 RUNS = 10  # per measure
+WARM_UP_S = 10  # the server reads who holds what as it starts: about 4 s at 400,000
 UPDATED, WITHDRAWN, WITH_CHILD, TWINS = 0.05, 0.03, 0.90, 0.03
 GIVES = {"link_mother_health": 0.92, "link_baby_health": 0.88, "link_council": 0.6}
 # Who each source has linked: the share of mothers (or children) with rows, rows each.
@@ -324,7 +325,8 @@ def _page(url: str, settings: Settings, name: str) -> list[Row]:
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
             _signed_in(client)
-            first = _server_ms(client.get("/governance/access"))  # everyone is read
+            time.sleep(WARM_UP_S)  # a server restarted, then visited a little later
+            first = _server_ms(client.get("/governance/access"))
             for _ in range(RUNS):
                 _change(engine, rng)
                 changed.append(_server_ms(client.get("/governance/access")))
@@ -335,7 +337,7 @@ def _page(url: str, settings: Settings, name: str) -> list[Row]:
     label = f"{name}: /governance/access, 12 months, {PARTICIPANTS:,} participants"
     floor = median(health)
     return [
-        Row(f"{label}, first after the server starts (one run)", "ms", first),
+        Row(f"{label}, first, {WARM_UP_S} s after the server starts (one run)", "ms", first),
         Row(
             f"{label}, after a consent change",
             "ms",
