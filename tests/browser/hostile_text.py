@@ -1,4 +1,4 @@
-"""Hostile text for the stored-XSS journeys, and the check that it stayed text.
+"""The stored-XSS journeys' check that hostile text (``tests.hostile_input``) stayed text.
 
 A payload that ran sets ``window.__xss`` or logs ``XSS-RAN``; one that became markup left
 an element with an inline handler (the app writes none: its CSP allows no inline script),
@@ -9,14 +9,6 @@ about the escaping under it.
 
 from playwright.sync_api import Page
 
-MARK = "window.__xss=1;console.log('XSS-RAN')"
-PAYLOADS = [
-    f"<script>{MARK}</script>",
-    f'"><img src=x onerror="{MARK}">',
-    f'\'><svg onload="{MARK}">',
-    f"javascript:{MARK}",
-]
-PAYLOAD = " ".join(PAYLOADS)[:190]  # within every field's length limit
 # Elements a payload made: a script holding the mark, or any inline event handler.
 INJECTED = """() => [...document.querySelectorAll("*")].filter(e =>
   (e.tagName === "SCRIPT" && /xss-ran/i.test(e.text)) ||

@@ -21,7 +21,8 @@ from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
 from cohort.models import Project
 from cohort.research import projects
-from tests.browser.hostile_text import PAYLOAD, PAYLOADS, assert_inert, sign_in
+from tests.browser.hostile_text import assert_inert, sign_in
+from tests.hostile_input import PAYLOAD, PAYLOADS
 from tests.live_server import serve
 
 pytestmark = pytest.mark.browser
