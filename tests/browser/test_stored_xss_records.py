@@ -7,7 +7,8 @@ and a free-text notes question), its uploaded Urdu translations, a consent recor
 a hostile name, address and notes answer, and partner files in the maternity inbox (a
 file with a hostile name whose rows carry hostile payload strings and identifiers and a
 row rejected for a hostile date, and a file refused for its hostile header). Linkage runs
-them, a researcher's extract takes the payload, and each page is opened in Chromium
+them, a researcher's extract takes the payload, the governance dashboard labels its
+tables and charts with the form's choices, and each page is opened in Chromium
 without its CSP (``tests.browser.hostile_text``). Withdrawals carry no free text: a
 level is chosen from fixed options.
 """
@@ -44,6 +45,7 @@ from tests.live_server import serve
 pytestmark = pytest.mark.browser
 
 MIDWIFE, DATA_MANAGER, RESEARCHER = "midwife.brd", "datamanager", "researcher"
+GOVERNANCE = "governance"
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,12 @@ def test_partner_files_and_their_runs_are_inert_on_the_linkage_pages(watched, ho
     page.goto(f"{hostile_records.url}/linkage/review")
     assert page.locator("form[action='/linkage/review']").count() >= 1  # a pair is shown
     assert_inert(page, ran, "clerical review")
+
+
+def test_the_forms_choice_labels_are_inert_on_the_governance_dashboard(watched, hostile_records):
+    page, ran = watched
+    paths = ["/governance/breakdowns", "/governance/representativeness"]
+    _open_all(page, ran, hostile_records, GOVERNANCE, paths)
 
 
 def test_payload_strings_are_inert_in_query_results_and_the_console(watched, hostile_records):
