@@ -3,8 +3,8 @@ a midwife, a data manager or a partner can put in renders as text on every page 
 
 Payloads go in through the services users and partners reach: a consent form version a
 data manager publishes (labels, notes, choices, section headers, a new address question
-and a free-text notes question), its uploaded Urdu translations, a consent recorded with
-a hostile name, address and notes answer, and partner files in the maternity inbox (a
+and a free-text notes question), its uploaded Urdu translations, a consent recorded by a
+midwife with a hostile name, hers and her address and notes answer hostile, and partner files in the maternity inbox (a
 file with a hostile name whose rows carry hostile payload strings and identifiers and a
 row rejected for a hostile date, and a file refused for its hostile header). Linkage runs
 them, a researcher's extract takes the payload, the governance dashboard labels its
@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import Session, select
 
 from cohort import demo
+from cohort.auth import users
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import Instance, initialise, open_instance
@@ -44,8 +45,9 @@ from tests.live_server import serve
 
 pytestmark = pytest.mark.browser
 
-MIDWIFE, DATA_MANAGER, RESEARCHER = "midwife.brd", "datamanager", "researcher"
-GOVERNANCE = "governance"
+MIDWIFE, DATA_MANAGER, RESEARCHER = "xss.midwife", "datamanager", "researcher"
+GOVERNANCE, SITE_LEAD = "governance", "governance.brd"  # the site lead sees midwives' names
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,15 @@ def hostile_records(tmp_path_factory) -> Iterator[HostileRecords]:
     logins = demo.seed(inst, today=date.today(), link=False)
     translations = publish_hostile_form(inst.engine, DATA_MANAGER)
     with session_scope(inst.engine) as db:
-        midwife = db.exec(select(User).where(User.username == MIDWIFE)).one()
+        midwife = users.create_user(
+            db,
+            username=MIDWIFE,
+            full_name=PAYLOAD,
+            role="midwife",
+            password=PASSWORD,
+            site_code="BRD",
+            actor="test",
+        )
     study_id = enrol_hostile_mother(inst.engine, inst.keys, midwife)
     _deliver_hostile_files(inst)
     _extract_for_the_researcher(inst)
@@ -97,7 +107,7 @@ def hostile_records(tmp_path_factory) -> Iterator[HostileRecords]:
         runs = [run.id for run in db.exec(select(LinkageRun).order_by(LinkageRun.id))]
     inst.engine.dispose()
     with serve(data) as url:
-        passwords = {x.username: x.password for x in logins}
+        passwords = {x.username: x.password for x in logins} | {MIDWIFE: PASSWORD}
         yield HostileRecords(url, passwords, study_id, runs, translations)
 
 
@@ -114,7 +124,12 @@ def test_a_published_form_and_its_translations_are_inert_on_the_consent_form(
 ):
     page, ran = watched
     sid = hostile_records.study_id
-    paths = ["/consents/new", "/consents/new?language=ur", f"/participants/{sid}/consent"]
+    paths = [
+        "/consents/new",
+        "/consents/new?language=ur",
+        f"/participants/{sid}",  # recorded by her, a hostile name
+        f"/participants/{sid}/consent",
+    ]
     _open_all(page, ran, hostile_records, MIDWIFE, paths)
     page.goto(f"{hostile_records.url}/consents/new")
     page.select_option("select[name=ui_language]", "ur")  # the midwife's own language
@@ -192,10 +207,14 @@ def test_partner_files_and_their_runs_are_inert_on_the_linkage_pages(watched, ho
     assert_inert(page, ran, "clerical review")
 
 
-def test_the_forms_choice_labels_are_inert_on_the_governance_dashboard(watched, hostile_records):
+def test_choice_labels_and_midwives_names_are_inert_on_the_governance_dashboard(
+    watched, hostile_records
+):
     page, ran = watched
     paths = ["/governance/breakdowns", "/governance/representativeness"]
     _open_all(page, ran, hostile_records, GOVERNANCE, paths)
+    page.context.clear_cookies()
+    _open_all(page, ran, hostile_records, SITE_LEAD, ["/governance/breakdowns"])
 
 
 def test_payload_strings_are_inert_in_query_results_and_the_console(watched, hostile_records):
