@@ -4,13 +4,14 @@ a midwife, a data manager or a partner can put in renders as text on every page 
 Payloads go in through the services users and partners reach: a consent form version a
 data manager publishes (labels, notes, choices, section headers, a new address question
 and a free-text notes question), its uploaded Urdu translations, a consent recorded by a
-midwife with a hostile name, hers and her address and notes answer hostile, and partner files in the maternity inbox (a
-file with a hostile name whose rows carry hostile payload strings and identifiers and a
-row rejected for a hostile date, and a file refused for its hostile header). Linkage runs
-them, a researcher's extract takes the payload, the governance dashboard labels its
-tables and charts with the form's choices, and each page is opened in Chromium
-without its CSP (``tests.browser.hostile_text``). Withdrawals carry no free text: a
-level is chosen from fixed options.
+midwife with a hostile full name (the woman's names, address and notes answer hostile),
+and partner files in the maternity inbox (a file with a hostile name whose rows carry
+hostile payload strings and identifiers and a row rejected for a hostile date, and a
+file refused for its hostile header). Linkage runs them, a researcher's extract takes
+the payload, the governance dashboard labels its tables and charts with the form's
+choices and the midwife's name, and each page is opened in Chromium without its CSP
+(``tests.browser.hostile_text``). Withdrawals carry no free text: a level is chosen from
+fixed options.
 """
 
 from collections.abc import Iterator
