@@ -2,10 +2,15 @@
 ``tests/browser/test_stored_xss_records.py``, which checks in Chromium that none runs):
 a published form's labels, notes, choices and section headers, its uploaded translations
 (the woman's statements in her language are built as markup, ``instrument_form``),
-typed answers shown again with their errors, and her identity."""
+typed answers shown again with their errors, and her identity; and ``| safe`` in the
+templates marks only literal markup, and a macro's `html` is only an autoescaped block."""
+
+import re
+from pathlib import Path
 
 import pytest
 
+import cohort.web
 from tests.consent_world import NHS_NUMBER
 from tests.hostile_input import (
     PAYLOAD,
@@ -56,3 +61,26 @@ def test_her_identity_renders_escaped_for_the_data_manager(client, instance, mak
     assert page.status_code == 200
     assert shown_as_text(page.text)
     assert page.text.count("&lt;script&gt;window.__xss=1") == 3  # both names and address
+
+
+TEMPLATES = Path(cohort.web.__file__).parent / "templates"
+SAFE = re.compile(r"\|\s*safe\b")
+# A string literal marked safe, formatted (if at all) only with escaped values.
+LITERAL_SAFE = re.compile(
+    r"""\(\s*("(?:[^"\\]|\\.)*"|'[^']*')\s*(?:\|\s*format\(([^()]*)\))?\s*\|\s*safe\s*\)"""
+)
+
+
+HTML_PARAM = re.compile(r'"html":\s*([^,}\s]+)')  # an NHS.UK macro's raw-markup parameter
+
+
+def test_the_templates_build_markup_only_from_literals_and_autoescaped_blocks():
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text()
+        literal = list(LITERAL_SAFE.finditer(text))
+        assert len(SAFE.findall(text)) == len(literal), template.name
+        for use in literal:
+            values = [v for v in (use.group(2) or "").split(",") if v.strip()]
+            assert all(re.search(r"\|\s*e\s*$", v) for v in values), (template.name, use[0])
+        for name in HTML_PARAM.findall(text):  # a {% set %} block, which autoescapes
+            assert re.search(rf"{{%\s*set {name}\s*%}}", text), (template.name, name)
