@@ -10,9 +10,11 @@ row id, never an identifier, and no value of hers is kept, only which cells she 
 
 A new query is refused when any of its cells and any cell of an earlier query of the same
 project (population or group, either way round) differ by 1 to ``threshold`` people
-(symmetric difference). Two cells with no one in common differ by their two sizes, so
-only cells sharing someone are compared; two disjoint populations that close are both
-smaller than the threshold, and publish nothing. A query whose cells all equal an earlier
+(symmetric difference), except a group beside the whole of a query of the same
+population: that is a group beside its own total, which secondary suppression guards.
+Two cells with no one in common differ by their two sizes, so only cells sharing someone
+are compared; two disjoint populations that close are both smaller than the threshold,
+and publish nothing. A query whose cells all equal an earlier
 one's adds nothing to compare against, so it is not kept again: the history grows with
 distinct results, not with repeats.
 
@@ -54,7 +56,7 @@ shared AS (
     WHERE m.query IN (SELECT id FROM mine)
     GROUP BY ALL
 )
-SELECT s.query, s.new_cell, s.people + c.people - 2 * s.together AS apart
+SELECT s.query, s.new_cell, s.old_cell, s.people + c.people - 2 * s.together AS apart
 FROM (SELECT * FROM shared JOIN sizes ON sizes.cell = shared.new_cell) s
 JOIN history.cells c ON c.query = s.query AND c.cell = s.old_cell
 WHERE s.people + c.people - 2 * s.together <= $threshold
@@ -74,12 +76,31 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             time.sleep(0.2)
 
 
-def _repeats(close: list[tuple[int, int, int]], cells: int, sizes: dict[int, int]) -> bool:
+Close = tuple[int, int, int, int]  # (earlier query, new cell, its cell, people apart)
+
+
+def _same_population(close: list[Close]) -> set[int]:
+    return {q for q, new, old, apart in close if new == old == POPULATION and apart == 0}
+
+
+def _too_close(close: list[Close]) -> bool:
+    """Is a pair of cells 1 to threshold people apart? A group set beside the whole of
+    an earlier query of the same population is that query's own group beside its total,
+    which the margins of ``disclosure.protect`` already guard (a repeat would be refused
+    for its own groups otherwise)."""
+    same = _same_population(close)
+    return any(
+        apart > 0 and not (q in same and POPULATION in (new, old) and new != old)
+        for q, new, old, apart in close
+    )
+
+
+def _repeats(close: list[Close], cells: int, sizes: dict[int, int]) -> bool:
     """Does an earlier query have exactly these cells (each new one equal to one of its)?"""
     equal: dict[int, set[int]] = {}
-    for query, new_cell, apart in close:
-        if apart == 0:
-            equal.setdefault(query, set()).add(new_cell)
+    for query, new, old, apart in close:
+        if apart == 0 and (new == POPULATION) == (old == POPULATION):
+            equal.setdefault(query, set()).add(new)
     return any(sizes.get(q) == cells and len(found) == cells for q, found in equal.items())
 
 
@@ -107,10 +128,10 @@ def record(con: duckdb.DuckDBPyConnection, path: Path, project: str, threshold: 
                 con.execute(statement)
             close = con.execute(CLOSE_SQL, {"project": project, "threshold": threshold})
             found = close.fetchall()
-            if any(apart > 0 for _, _, apart in found):
+            if _too_close(found):
                 return False
             (cells,) = con.execute(f"SELECT count(DISTINCT cell) FROM {CELLS}").fetchall()[0]  # noqa: S608
-            earlier = {q for q, _, _ in found}
+            earlier = {q for q, *_ in found}
             sizes = dict(
                 con.execute(
                     "SELECT id, cells FROM history.queries WHERE list_contains(?, id)",
