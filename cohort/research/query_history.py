@@ -14,9 +14,9 @@ project (population or group, either way round) differ by 1 to ``threshold`` peo
 population: that is a group beside its own total, which secondary suppression guards.
 Two cells with no one in common differ by their two sizes, so only cells sharing someone
 are compared; two disjoint populations that close are both smaller than the threshold,
-and publish nothing. A query whose cells all equal an earlier
-one's adds nothing to compare against, so it is not kept again: the history grows with
-distinct results, not with repeats.
+and publish nothing. A query whose cells all equal an earlier one's adds nothing to
+compare against, so it is not kept again: the history grows with distinct results, not
+with repeats.
 
 The history is its own DuckDB file beside the research store (the research zone), not in
 the store: a linkage run holds the store for minutes, a query only this file for the
@@ -32,11 +32,13 @@ from pathlib import Path
 
 import duckdb
 
+from forms.i18n import N_
 from linkage_jobs.store import StoreBusy
 
 POPULATION = 0  # a query's cell holding everyone it counted; its groups are 1, 2, ...
 CELLS = "_cells"  # the new query's (cell, person) rows, in the caller's connection
 LOCK_WAIT_S = 30.0
+BUSY = N_("the query history is in use by another process: try again in a minute")
 _ONE_AT_A_TIME = threading.Lock()
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS history.queries "
@@ -72,7 +74,7 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             return
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreBusy("the query history is busy: try again in a minute") from None
+                raise StoreBusy(BUSY) from None
             time.sleep(0.2)
 
 
