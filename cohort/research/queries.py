@@ -51,6 +51,7 @@ MEASURES = {"count": None, "mean": "avg", "median": "median"}
 NUMERIC = ("integer", "number")
 MAX_GROUPS = 2
 DECIMALS = 2
+SELECTED = "_selected"  # the rows the filters select, read once by the counts and the cells
 TOO_CLOSE = N_(
     "this query counts nearly the same people as an earlier query of this project (%(threshold)s "
     "or fewer differ, in all or in one group), so the two results together could reveal "
@@ -141,7 +142,7 @@ def _sql(query: Query) -> str:
     value = f"{measure}(_value)" if measure else "NULL"
     level = f"GROUPING({', '.join(names)})" if names else "0"
     listed = ", ".join([*names, f"{level} AS _level", f"count(DISTINCT {PERSON})", value])
-    sql = f"SELECT {listed} FROM ({_rows(query)})"  # noqa: S608
+    sql = f"SELECT {listed} FROM {SELECTED}"  # noqa: S608
     if names:
         sql += f" GROUP BY CUBE({', '.join(names)}) ORDER BY _level, {', '.join(names)}"
     return sql
@@ -151,11 +152,9 @@ def _cells(con: duckdb.DuckDBPyConnection, query: Query, published: list[tuple])
     """The answer's cells for ``query_history``, as its table ``_cells`` (cell, person):
     everyone the filters select (cell 0), and the people of each published group."""
     names = _names(query)
-    params = [v for _, v in query.filters]
     con.execute(
         f"CREATE TEMP TABLE _members AS SELECT DISTINCT {', '.join([*names, PERSON])} "  # noqa: S608
-        f"FROM ({_rows(query)})",
-        params,
+        f"FROM {SELECTED}"
     )
     whole = f"SELECT {query_history.POPULATION} AS cell, {PERSON} AS person FROM _members"  # noqa: S608
     if not names:
@@ -256,7 +255,9 @@ def run(
     )
     store = settings.research_store_path
     with open_views(session, store, pseudonym_key, code, definition, pseudonymise=False) as con:
-        raw = con.execute(_sql(query), [v for _, v in query.filters]).fetchall()
+        filters = [v for _, v in query.filters]
+        con.execute(f"CREATE TEMP TABLE {SELECTED} AS {_rows(query)}", filters)
+        raw = con.execute(_sql(query)).fetchall()
         rows = _published(query, raw, settings)
         _cells(con, query, [labels for labels, row in rows if row.n is not None])
         threshold = settings.sdc_threshold
