@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale, scaled
 from bench.load import consent_answers, decline_answers
 from cohort import demo, synth
 from cohort.auth.tokens import issue_token
@@ -29,7 +29,7 @@ from cohort.web.ui_language import COOKIE
 from forms import registry, uploaded_translations
 from tests.live_server import serve
 
-SEQUENTIAL = 200
+SEQUENTIAL = scaled(200, scale("consent"))
 MIDWIFE = "midwife.brd"
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
 

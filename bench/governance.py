@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale, scaled
 from cohort.auth.users import create_user
 from cohort.config import Settings
 from cohort.db import make_engine, session_scope
@@ -29,9 +29,10 @@ from tests.live_server import serve
 
 SITES = 13
 MIDWIVES_PER_SITE = 10
-ENROLMENTS = 760_000
-UPDATES = 40_000
-DECLINES = 200_000
+SCALE = scale("governance")  # 1: 1,000,000 consent and decline records
+ENROLMENTS = scaled(760_000, SCALE)
+UPDATES = scaled(40_000, SCALE)
+DECLINES = scaled(200_000, SCALE)
 YEARS = 5
 RUNS = 20  # per page and period: enough for the p99 to be more than the slowest of a few
 PASSWORD = secrets.token_urlsafe(16)

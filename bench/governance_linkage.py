@@ -18,7 +18,6 @@ notifications for most children, school census and social care for some); a year
 runs of every source and a clerical queue. Seeded in bulk (``approach_records``, the
 store's own writer through ``sample_world``), not through capture or matching."""
 
-import os
 import random
 import time
 from collections import defaultdict
@@ -32,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bench.governance import PASSWORD, _server_ms, _signed_in
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale
 from cohort.auth.users import create_user
 from cohort.config import Settings
 from cohort.db import make_engine, session_scope
@@ -47,10 +46,11 @@ from linkage_jobs.spec import load_specs
 from linkage_jobs.store import connect, linked_tables, source_table
 from tests.live_server import serve
 
-SCALE = float(os.environ.get("BENCH_GOVERNANCE_LINKAGE_SCALE", "0.05"))
+SCALE = scale("governance-linkage", default=0.05)
 PARTICIPANTS = int(400_000 * SCALE)
 SITES = 13
 RUNS = 10  # per measure
+WARM_UP_S = 10  # the server reads who holds what as it starts: about 4 s at 400,000
 UPDATED, WITHDRAWN, WITH_CHILD, TWINS = 0.05, 0.03, 0.90, 0.03
 GIVES = {"link_mother_health": 0.92, "link_baby_health": 0.88, "link_council": 0.6}
 # Who each source has linked: the share of mothers (or children) with rows, rows each.
@@ -326,7 +326,8 @@ def _page(url: str, settings: Settings, name: str) -> list[Row]:
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
             _signed_in(client)
-            first = _server_ms(client.get("/governance/access"))  # everyone is read
+            time.sleep(WARM_UP_S)  # a server restarted, then visited a little later
+            first = _server_ms(client.get("/governance/access"))
             for _ in range(RUNS):
                 _change(engine, rng)
                 changed.append(_server_ms(client.get("/governance/access")))
@@ -337,7 +338,7 @@ def _page(url: str, settings: Settings, name: str) -> list[Row]:
     label = f"{name}: /governance/access, 12 months, {PARTICIPANTS:,} participants"
     floor = median(health)
     return [
-        Row(f"{label}, first after the server starts (one run)", "ms", first),
+        Row(f"{label}, first, {WARM_UP_S} s after the server starts (one run)", "ms", first),
         Row(
             f"{label}, after a consent change",
             "ms",

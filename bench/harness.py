@@ -27,6 +27,25 @@ class Row:
     ratio: float | None = None
 
 
+def scale(suite: str, default: float = 1.0) -> float:
+    """The size a suite runs at: ``BENCH_<SUITE>_SCALE`` for that suite alone, else
+    ``BENCH_SCALE`` for every suite, else its own default (a few minutes here)."""
+    name = f"BENCH_{suite.upper().replace('-', '_')}_SCALE"
+    setting = os.environ.get(name) or os.environ.get("BENCH_SCALE") or str(default)
+    try:
+        value = float(setting)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SystemExit(f"a benchmark's scale must be a number above 0, not {setting!r}")
+    return value
+
+
+def scaled(n: int, factor: float) -> int:
+    """``n`` at ``factor``, never below 1."""
+    return max(1, round(n * factor))
+
+
 def timed(fn: Callable[[], object], runs: int) -> list[float]:
     """Wall seconds of each of ``runs`` calls after one warm-up call."""
     fn()

@@ -9,19 +9,18 @@ identifiers, which the vault decrypts) and pulls the site's FHIR Consents as NDJ
 ``BENCH_INTEROP_SCALE`` (default 1: 4,000 women) scales the women imported."""
 
 import json
-import os
 import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
 
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale
 from cohort import synth
 from tests.interop.redcap_world import SITE, consent_answers, flat_row, make_redcap_world
 from tests.live_server import serve
 
-SCALE = float(os.environ.get("BENCH_INTEROP_SCALE", "1"))
+SCALE = scale("interop")
 BATCH = 500
 BATCHES = max(1, round(4 * SCALE))  # per format: 4 x 500 x 2 formats = 4,000 women
 FLOOR_RUNS = 30

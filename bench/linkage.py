@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 from splink import Linker
 
-from bench.harness import Row, median, p99
+from bench.harness import Row, median, p99, scale
 from linkage_jobs import comparisons
 from linkage_jobs.keyed_hash import random_key
 from linkage_jobs.match import DEFAULT_THRESHOLD, link
@@ -34,7 +34,7 @@ from linkage_jobs.quality import Quality, measure
 from linkage_jobs.synth_partners import cohort_people, partner_records
 
 MOTHERS, ROWS, MEMBER_SHARE = 100_000, 1_000_000, 0.09
-SCALE = float(os.environ.get("BENCH_LINKAGE_SCALE", "1"))
+SCALE = scale("linkage")
 RUNS = int(os.environ.get("BENCH_LINKAGE_RUNS", "3"))
 # The baseline's training, as Splink's tutorials set it: a large u sample, EM with term
 # frequencies on two blocks of all rows (names; birthday and postcode).

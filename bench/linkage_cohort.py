@@ -8,7 +8,6 @@ read again, as after a day of recording; beside it, the way it was asked before,
 seconds (this process) and wall seconds. ``BENCH_LINKAGE_COHORT_SCALE=0.1`` runs a tenth.
 """
 
-import os
 import random
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bench.harness import Row, median
+from bench.harness import Row, median, scale
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
@@ -28,7 +27,7 @@ from cohort.models import Consent, Participant, Site, User, Withdrawal
 from cohort.scope import consent_scope
 from linkage_jobs.cohort_identities import consented
 
-SCALE = float(os.environ.get("BENCH_LINKAGE_COHORT_SCALE", "1"))
+SCALE = scale("linkage-cohort")
 MOTHERS = int(100_000 * SCALE)
 RUNS = 3
 ITEM = "link_mother_health"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import Row, median, p99, pg_database
+from bench.harness import Row, median, p99, pg_database, scale, scaled
 from cohort import synth
 from cohort.auth.users import create_user
 from cohort.config import Settings
@@ -340,8 +340,9 @@ def run_load(base_url: str, midwives: Sequence[Midwife], **kw) -> Load:
 # A server start imports the whole app in each worker: on a busy 2-core machine that has
 # taken longer than the live server's default minute.
 START_S = 180
-BENCH_SECONDS = 10  # each measurement: a sustained burst, bounded in time and count
-BENCH_REQUESTS = 20_000
+SCALE = scale("load")
+BENCH_SECONDS = 10 * SCALE  # each measurement: a sustained burst, bounded in time and count
+BENCH_REQUESTS = scaled(20_000, SCALE)
 TEAMS = (16, 64)
 WORKER_COUNTS = (1, 2)
 SAVE = ("consent_api",)

@@ -16,7 +16,6 @@ matching). ``BENCH_RESEARCH_SCALE`` (default 1) scales every count down for a
 quick run.
 """
 
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import duckdb
 from sqlmodel import select
 
-from bench.harness import Row, median, p99, timed
+from bench.harness import Row, median, p99, scale, timed
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
@@ -34,7 +33,7 @@ from cohort.research.project_data import QUIET
 from linkage_jobs.spec import load_specs
 from linkage_jobs.store import DUCK_TYPES
 
-SCALE = float(os.environ.get("BENCH_RESEARCH_SCALE", "1"))
+SCALE = scale("research")
 MOTHERS = int(100_000 * SCALE)
 # linked rows per mother (maternity: the query's 1,000,000) or per child
 ROWS_PER = {

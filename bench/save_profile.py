@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
-from bench.harness import Row, median, pg_database
+from bench.harness import Row, median, pg_database, scale, scaled
 from bench.load import START_S, Load, consent_answers, drive, prepare, women
 from cohort import audit, vault
 from cohort.auth import passwords
@@ -41,7 +41,8 @@ from cohort.instance import open_instance
 from cohort.web.app import create_app
 from tests.live_server import serve
 
-SAVES = 150
+SCALE = scale("save-profile")
+SAVES = scaled(150, SCALE)
 MS = 1000
 # The parts of a save to time: a label, and the function (module or class attribute),
 # wrapped for the run so that its time is counted on whichever thread runs the request.
@@ -54,7 +55,7 @@ PARTS = {
     "commit (SQLite fsync / PostgreSQL round trip)": (OrmSession, "commit"),
 }
 CONCURRENT_MIDWIVES = 64
-LOAD_SECONDS = 10
+LOAD_SECONDS = 10 * SCALE
 SAMPLE_EVERY_S = 0.005
 
 

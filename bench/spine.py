@@ -12,15 +12,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bench.harness import Row, backends, median, p99, timed
+from bench.harness import Row, backends, median, p99, scale, scaled, timed
 from cohort import audit, study_id, synth, vault
 from cohort.db import session_scope
 from cohort.keys import KeyRing, init_keys, load_keys
 from cohort.models import Participant, Site
 
-ENROL_RUNS = 200
-LOOKUP_POPULATION = 10_000
-LOOKUP_RUNS = 500
+SCALE = scale("spine")
+ENROL_RUNS = scaled(200, SCALE)
+LOOKUP_POPULATION = scaled(10_000, SCALE)
+LOOKUP_RUNS = min(scaled(500, SCALE), LOOKUP_POPULATION)
 
 
 def _identity(m: synth.SynthMother) -> vault.IdentityFields:

@@ -59,8 +59,22 @@ def _begin_deferred(conn) -> None:
     conn.exec_driver_sql("BEGIN DEFERRED")
 
 
-# Every engine has hide_parameters: a failing statement's message would otherwise quote
-# its values (answers, blind indexes) into the log.
+def _engine(url: str | URL, **pool: object) -> Engine:
+    """Every engine hides its parameters: a failing statement's message would otherwise
+    quote its values (answers, blind indexes) into the log."""
+    return create_engine(url, hide_parameters=True, **pool)
+
+
+def _sqlite_engine(url: str | URL, pool_size: int, max_overflow: int) -> Engine:
+    return _engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=60,
+    )
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
@@ -69,22 +83,13 @@ def make_engine(url: str) -> Engine:
         # One connection, so a busy server's requests queue for it in order. SQLite's own
         # busy handler polls rather than queues, and under sustained load one waiter can
         # lose every poll until its timeout; other processes (the CLI) still use it.
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-            hide_parameters=True,
-        )
+        engine = _sqlite_engine(url, pool_size=1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
-    )
+    return _engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 _readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
@@ -93,14 +98,7 @@ _readers_lock = Lock()
 
 def _sqlite_reader(url: URL) -> Engine:
     """Read-only connections beside the writer's one: several pages read at once."""
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=4,
-        max_overflow=4,
-        pool_timeout=60,
-        hide_parameters=True,
-    )
+    engine = _sqlite_engine(url, pool_size=4, max_overflow=4)
     event.listen(engine, "connect", _sqlite_read_only)
     event.listen(engine, "begin", _begin_deferred)
     return engine

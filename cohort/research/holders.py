@@ -10,6 +10,8 @@ The answer comes back as Arrow tables, for counting in DuckDB, and is kept per d
 until the consent zone changes (``consented.stamp``), as the pass is: on SQLite most of
 its cost is reading every latest consent's JSON, which only a change makes necessary."""
 
+import threading
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, false, func, or_, select, union
@@ -25,6 +27,7 @@ PARTICIPANT, STUDY_ID, SITE, MOTHER = "participant_id", "study_id", "site", "mot
 CHUNK_ROWS = 20_000
 # Per database: (stamp, items, mothers, children).
 _kept: dict[str, tuple[tuple, tuple[str, ...], pa.Table, pa.Table]] = {}
+_reading = threading.Lock()
 
 
 def _among(query: Select, column, among: Select | None) -> Select:
@@ -132,10 +135,23 @@ def current(session: Session, items: tuple[str, ...]) -> tuple[pa.Table, pa.Tabl
 
     After a change, only the participants it touched are read again and their rows
     replaced, when the change only added rows (as recording does)."""
-    now = stamp(session)
+    now = stamp(session)  # also takes the session's connection before the lock below
+    if (hit := _hit(now, items)) is not None:
+        return hit
+    with _reading:  # one reader at a time: a request waits for the server's warm-up
+        if (hit := _hit(now, items)) is not None:
+            return hit
+        return _refresh(session, items, now, _kept.get(now[0]))
+
+
+def _hit(now: tuple, items: tuple[str, ...]) -> tuple[pa.Table, pa.Table] | None:
     held = _kept.get(now[0])
-    if held is not None and held[:2] == (now, items):
-        return held[2], held[3]
+    return (held[2], held[3]) if held is not None and held[:2] == (now, items) else None
+
+
+def _refresh(
+    session: Session, items: tuple[str, ...], now: tuple, held: tuple | None
+) -> tuple[pa.Table, pa.Table]:
     touched = _since(session, held[0], now) if held is not None and held[1] == items else None
     if touched is None:
         mothers, kids = _read(session, items, None, 0)

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 import forms
 from cohort.config import Settings, get_settings
+from cohort.governance import linkage as governance_linkage
 from cohort.instance import Instance, open_instance
 from cohort.key_check import check_keys
 from cohort.web import api_problems, errors
@@ -119,6 +120,8 @@ def create_app(instance: Instance | None = None, *, schedule: bool | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.scheduler = linkage_scheduler.start_background(inst) if scheduled else None
+        if owned:
+            governance_linkage.warm_in_background(inst.engine)
         try:
             yield
         finally:

@@ -67,6 +67,19 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A page without the CSP, and every sign of a stored-XSS payload that ran
+    (``tests.browser.hostile_text``)."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    ran: list[str] = []
+    page.on("console", lambda m: ran.append(m.text) if "XSS-RAN" in m.text else None)
+    page.on("dialog", lambda d: (ran.append(d.message), d.dismiss()))
+    yield page, ran
+    context.close()
+
+
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

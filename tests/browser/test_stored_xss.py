@@ -1,18 +1,17 @@
-"""Stored and reflected XSS: hostile text in every free-text field renders as text.
+"""Stored and reflected XSS in accounts and projects: hostile text renders as text.
 
 Payloads go in through the services (site name, users' full names, an API token's label,
 a project's title, lead and approval reference, a refused sign-in's username in the
-audit trail) and through forms and addresses (search box, sign-in, ``next``). Each page is
-then opened in Chromium with the CSP switched off (``bypass_csp``): the CSP would block
-an injected script anyway, and this test is about the escaping under it. A payload that
-ran sets ``window.__xss`` or logs ``XSS-RAN``; neither may ever happen.
+audit trail) and through forms and addresses (search box, sign-in, ``next``), and each
+page showing them is opened in Chromium without its CSP (``tests.browser.hostile_text``).
+Participants' records, forms, translations, partner files and research results are in
+``test_stored_xss_records``.
 """
 
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page
 from sqlmodel import select
 
 from cohort import demo, sites
@@ -22,19 +21,13 @@ from cohort.db import session_scope
 from cohort.instance import initialise, open_instance
 from cohort.models import Project
 from cohort.research import projects
+from tests.browser.hostile_text import assert_inert, sign_in
+from tests.hostile_input import PAYLOAD, PAYLOADS
 from tests.live_server import serve
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
-MARK = "window.__xss=1;console.log('XSS-RAN')"
-PAYLOADS = [
-    f"<script>{MARK}</script>",
-    f'"><img src=x onerror="{MARK}">',
-    f'\'><svg onload="{MARK}">',
-    f"javascript:{MARK}",
-]
-PAYLOAD = " ".join(PAYLOADS)[:190]  # within every field's length limit
 
 
 @pytest.fixture(scope="module")
@@ -77,32 +70,6 @@ def hostile_server(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def watched(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    ran: list[str] = []
-    page.on("console", lambda m: ran.append(m.text) if "XSS-RAN" in m.text else None)
-    page.on("dialog", lambda d: (ran.append(d.message), d.dismiss()))
-    yield page, ran
-    context.close()
-
-
-def _sign_in(page: Page, url: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _assert_inert(page: Page, ran: list[str], where: str) -> None:
-    page.wait_for_timeout(50)  # let an onerror or onload handler fire, if one was made
-    assert page.evaluate("window.__xss === undefined"), where
-    assert ran == [], where
-    assert page.locator("img[src=x], svg[onload]").count() == 0, where
-
-
 PAGES = {
     "xss.admin": ["/", "/admin/sites", "/admin/users", "/account", "/governance/audit"],
     "xss.dm": ["/", "/projects", "/projects/XSS-1", "/projects/XSS-1/edit", "/account"],
@@ -112,32 +79,32 @@ PAGES = {
 @pytest.mark.parametrize("username", sorted(PAGES))
 def test_stored_text_is_inert_on_every_page_showing_it(watched, hostile_server, username):
     page, ran = watched
-    _sign_in(page, hostile_server, username)
-    _assert_inert(page, ran, "after sign-in")
+    sign_in(page, hostile_server, username, PASSWORD)
+    assert_inert(page, ran, "after sign-in")
     for path in PAGES[username]:
         page.goto(hostile_server + path)
         assert PAYLOADS[0] in page.inner_text("body") or path in ("/",), path
-        _assert_inert(page, ran, path)
+        assert_inert(page, ran, path)
 
 
 def test_a_hostile_username_is_inert_at_sign_in_and_in_the_audit_trail(watched, hostile_server):
     page, ran = watched
-    _sign_in(page, hostile_server, PAYLOAD[:60], "not the password")
-    _assert_inert(page, ran, "sign-in refusal")
-    _sign_in(page, hostile_server, "xss.admin")
+    sign_in(page, hostile_server, PAYLOAD[:60], "not the password")
+    assert_inert(page, ran, "sign-in refusal")
+    sign_in(page, hostile_server, "xss.admin", PASSWORD)
     page.goto(f"{hostile_server}/governance/audit")
-    _assert_inert(page, ran, "audit trail")
+    assert_inert(page, ran, "audit trail")
 
 
 def test_hostile_text_in_addresses_and_search_boxes_is_inert(watched, hostile_server):
     page, ran = watched
     page.goto(f"{hostile_server}/login?next={PAYLOADS[1]}")
-    _assert_inert(page, ran, "next")
+    assert_inert(page, ran, "next")
     page.goto(f"{hostile_server}/nowhere/{PAYLOADS[1]}")
-    _assert_inert(page, ran, "not found")
-    _sign_in(page, hostile_server, "xss.dm")
+    assert_inert(page, ran, "not found")
+    sign_in(page, hostile_server, "xss.dm", PASSWORD)
     page.goto(f"{hostile_server}/participants/find")
     page.fill("input[name=nhs_number]", PAYLOADS[1])
     page.click("form[action='/participants/find'] button")
     page.wait_for_load_state()
-    _assert_inert(page, ran, "find a participant")
+    assert_inert(page, ran, "find a participant")

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlmodel import Session
 
 from cohort.governance import approach_records, linkage
 from cohort.governance.csv_export import table_csv
 from cohort.governance.reach import Reach
 from cohort.models import ClericalPair, LinkageRun, Participant
-from cohort.research import sample_world
+from cohort.research import holders, sample_world
+from linkage_jobs.spec import load_specs
 from tests.governance.seed import NETWORK, at, consents, march, period, rows_of, shown, withdraw
 
 MOTHER = {"link_mother_health": True, "contact": True}
@@ -395,3 +396,22 @@ def test_the_counts_equal_a_straightforward_count_of_a_mixed_world(net, store):
     )
     assert any(her["levels"] == ["no_contact"] for her in everyone)
     assert any(len(her["born"]) == 2 for her in everyone)
+
+
+def test_a_server_starting_reads_the_holders_ahead_so_the_first_request_finds_them_kept(net, store):
+    consents(net.engine, 3, site=net.a, by=net.anna, when=at(3, 2), items=MOTHER)
+    assert linkage.warm(net.engine) is None  # before linkage has run, nothing is read
+    ran(net)
+    mothers, kids = linkage.warm(net.engine)
+    assert mothers.num_rows == 3
+    items = linkage.covering_items(load_specs().values())
+    with Session(net.engine) as s:
+        kept = holders.current(s, items)
+    assert kept[0] is mothers and kept[1] is kids
+
+
+def test_a_warm_up_that_fails_is_one_log_line_and_the_server_goes_on(net, caplog):
+    broken = create_engine("sqlite:////nonexistent/folder/cohort.db")
+    linkage.warm_in_background(broken).join(timeout=30)
+    (record,) = [r for r in caplog.records if r.name == linkage.log.name]
+    assert record.getMessage() == "linkage coverage not read ahead: OperationalError"

@@ -4,17 +4,23 @@ start (one line, exit 2, with one server process or two), or refuses the save wi
 clear 503 (nothing saved, no traceback), nothing is corrupted, and it works again once
 the cause is fixed.
 
-The SQLite faults are real: the data directory is a small tmpfs, filled up or remounted
-read-only (the suite runs as root; where mounting is refused they are skipped)."""
+The faults are real. For SQLite the data directory is a small tmpfs, filled up or
+remounted read-only; for PostgreSQL the test database is moved into a tablespace on a
+small tmpfs, which is then filled up, or the database is switched read-only (the suite
+runs as root; where mounting is refused they are skipped)."""
 
 import asyncio
 import base64
 import os
+import pwd
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,25 +40,61 @@ from tests.reliability.ledger import (
 )
 
 DISK = "16m"
+PG_DISK = "48m"  # the moved database (about 8 MiB) and room for the rounds before the fault
 REFUSED = 503
 API_REFUSAL = "the database is not accepting changes"
 PAGE_REFUSAL = "the service cannot save anything at the moment"
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 MiB tmpfs as the data directory (the server's log stays outside it)."""
-    disk = tmp_path / "data"
-    disk.mkdir()
+@contextmanager
+def tmpfs(where: Path, size: str, options: str = "") -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``where`` for the test, skipped where mounting is
+    refused."""
+    where.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(disk)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}{options}", "tmpfs", str(where)],
+        capture_output=True,
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        yield disk
+        yield where
     finally:
-        subprocess.run(["umount", "-l", str(disk)], check=True)
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs as the data directory (the server's log stays outside it)."""
+    with tmpfs(tmp_path / "data", DISK) as disk:
+        yield disk
+
+
+@pytest.fixture
+def small_pg_disk(db_url: str) -> Iterator[Path]:
+    """The test database moved into a tablespace on a small tmpfs that the PostgreSQL
+    server's user owns, dropped afterwards. Not under pytest's folder, which only root
+    may enter."""
+    owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
+    base = Path(tempfile.mkdtemp(prefix="cohort-pg-disk-"))
+    base.chmod(0o755)
+    name = make_url(db_url).database
+    admin = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    options = f",uid={owner.pw_uid},gid={owner.pw_gid},mode=0700"
+    with tmpfs(base / "disk", PG_DISK, options) as disk, admin.connect() as conn:
+        conn.execute(text(f"CREATE TABLESPACE small_disk LOCATION '{disk}'"))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET TABLESPACE small_disk'))
+        try:
+            yield disk
+        finally:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE "{name}"'))
+            conn.execute(text("DROP TABLESPACE small_disk"))
+    admin.dispose()
+    shutil.rmtree(base)
 
 
 def fill(filler: Path) -> None:
@@ -74,14 +116,14 @@ def one_round(url: str, team: list[Midwife], seed: int) -> Load:
     return run_load(url, team, requests=len(ROUND) * len(team), seconds=120, seed=seed)
 
 
-async def _rounds_around(url: str, team: list[Midwife], cause, cure) -> list[Load]:
+async def _rounds_around(url: str, team: list[Midwife], cause, cure, during: int) -> list[Load]:
     """Signed in while all is well (a sign-in is a write too), then a round before the
-    fault, one during it and one after it is cured."""
+    fault, ``during`` rounds in it and one after it is cured."""
     async with signed_in(url, team) as shifts:
         rounds = []
-        for seed, then in ((301, cause), (302, cure), (303, None)):
+        for seed, times, then in ((301, 1, cause), (302, during, cure), (303, 1, None)):
             rounds.append(
-                await work(shifts, requests=len(ROUND) * len(team), seconds=120, seed=seed)
+                await work(shifts, requests=len(ROUND) * len(team) * times, seconds=120, seed=seed)
             )
             if then is not None:
                 then()
@@ -113,11 +155,15 @@ def assert_intact(settings: Settings, loads: list[Load]) -> None:
 
 
 def through_a_fault(
-    data: Path, cause: Callable[[], None], cure: Callable[[], None], database_url: str | None = None
+    data: Path,
+    cause: Callable[[], None],
+    cure: Callable[[], None],
+    database_url: str | None = None,
+    during: int = 1,
 ) -> None:
     team = prepare(data, database_url, midwives=1)
     with serve(data, database_url, timeout_s=START_S) as url:
-        before, during, after = asyncio.run(_rounds_around(url, team, cause, cure))
+        before, during, after = asyncio.run(_rounds_around(url, team, cause, cure, during))
     assert [s for s in before.sent + after.sent if not s.acknowledged] == []
     assert_refused_clearly(during)
     assert_intact(Settings(data_dir=data, database_url=database_url), [before, during, after])
@@ -126,6 +172,20 @@ def through_a_fault(
 def test_a_full_disk_refuses_saves_with_a_clear_503_and_recovers_when_freed(small_disk):
     filler = small_disk / "filler"
     through_a_fault(small_disk, lambda: fill(filler), filler.unlink)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_full_postgresql_disk_refuses_saves_with_a_clear_503_and_recovers_when_freed(
+    db_url, small_pg_disk, tmp_path
+):
+    """PostgreSQL cannot extend a table or an index on a full disk (disk_full, SQLSTATE
+    53100): the save is refused, its transaction rolled back, and saves go through once
+    space is freed, with no restart. Saves still go into free room in the pages a table
+    has, so the fault lasts 40 rounds: enough to need new pages."""
+    filler = small_pg_disk / "filler"
+    through_a_fault(
+        tmp_path / "data", lambda: fill(filler), filler.unlink, database_url=db_url, during=40
+    )
 
 
 def test_a_read_only_sqlite_disk_stops_the_server_starting_and_it_starts_once_writable(

@@ -19,6 +19,7 @@ from linkage_jobs import clerical, store
 from linkage_jobs.runner import Places
 from linkage_jobs.spec import load_specs
 from tests.consent_world import CONSENT
+from tests.hostile_input import PAYLOAD, PAYLOADS, shown_as_text
 from tests.web.conftest import sign_in
 
 AT = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -110,7 +111,19 @@ def test_quarantined_files_are_listed_with_the_reason(client, data_manager, inst
     assert "maternity_bad.csv" in text and "the file is empty" in text
 
 
-def _pending_pair(instance) -> ClericalPair:
+def test_a_hostile_file_name_and_reason_are_shown_as_text(client, data_manager, instance):
+    folder = Places.of(instance.settings, load_specs()["maternity"]).quarantine
+    folder.mkdir(parents=True)
+    (folder / f"{PAYLOADS[1]}.csv").write_text("x")
+    (folder / f"{PAYLOADS[1]}.csv.reason.txt").write_text(f"{PAYLOAD}\n")
+    assert shown_as_text(client.get("/linkage").text)
+
+
+PARTNER = {"given_name": "AYSHA", "family_name": "KHAN", "date_of_birth": "1995-04-02"}
+COHORT = {"given_name": "AISHA", "family_name": "KHAN", "date_of_birth": "1995-04-02"}
+
+
+def _pending_pair(instance, partner=PARTNER, cohort=COHORT) -> ClericalPair:
     """A consented mother, a run, and a grey-zone pair whose payload waits in the store."""
     spec = load_specs()["maternity"]
     with session_scope(instance.engine) as s:
@@ -134,12 +147,6 @@ def _pending_pair(instance) -> ClericalPair:
     run = add_run(instance)
     with session_scope(instance.engine) as s:
         pid = s.exec(select(Participant.id).where(Participant.study_id == study_id)).one()
-        partner = pd.Series(
-            {"given_name": "AYSHA", "family_name": "KHAN", "date_of_birth": "1995-04-02"}
-        )
-        cohort = pd.Series(
-            {"given_name": "AISHA", "family_name": "KHAN", "date_of_birth": "1995-04-02"}
-        )
         pair = ClericalPair(
             run_id=run.id,
             source="maternity",
@@ -147,7 +154,7 @@ def _pending_pair(instance) -> ClericalPair:
             study_id=study_id,
             probability=0.72,
             comparison=clerical.seal_comparison(
-                instance.keys, pid, run.id, "f" * 64, partner, cohort
+                instance.keys, pid, run.id, "f" * 64, pd.Series(partner), pd.Series(cohort)
             ),
         )
         s.add(pair)
@@ -176,6 +183,12 @@ def test_review_shows_the_pair_side_by_side_and_audits_the_showing(client, data_
     with Session(instance.engine) as s:
         views = s.exec(select(AuditEvent).where(AuditEvent.action == "linkage.clerical_view")).all()
     assert [v.detail["pairs"] for v in views] == [[pair.id]]
+
+
+def test_review_shows_hostile_identifiers_as_text(client, data_manager, instance):
+    hostile = dict.fromkeys(("given_name", "family_name", "address"), PAYLOAD)
+    _pending_pair(instance, partner=PARTNER | hostile, cohort=COHORT | hostile)
+    assert shown_as_text(client.get("/linkage/review").text)
 
 
 def test_a_pair_the_vault_cannot_open_is_listed_without_its_identifiers(
