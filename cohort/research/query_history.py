@@ -48,20 +48,21 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS history.members "
     "(query BIGINT NOT NULL, cell INTEGER NOT NULL, person BIGINT NOT NULL)",
 )
-# Every pair of cells (new, earlier) sharing someone, with how far apart they are.
+# Every pair of cells (new, earlier) sharing someone and within the threshold. Two cells
+# are at least as far apart as their sizes, so only pairs of sizes that close are joined.
 CLOSE_SQL = f"""
-WITH mine AS (SELECT id FROM history.queries WHERE project = $project),
-sizes AS (SELECT cell, count(*) AS people FROM {CELLS} GROUP BY cell),
-shared AS (
-    SELECT n.cell AS new_cell, m.query, m.cell AS old_cell, count(*) AS together
-    FROM {CELLS} n JOIN history.members m ON m.person = n.person
-    WHERE m.query IN (SELECT id FROM mine)
-    GROUP BY ALL
+WITH sizes AS (SELECT cell, count(*) AS people FROM {CELLS} GROUP BY cell),
+pairs AS (
+    SELECT c.query, s.cell AS new_cell, c.cell AS old_cell, s.people + c.people AS both_sizes
+    FROM history.cells c JOIN sizes s ON abs(c.people - s.people) <= $threshold
+    WHERE c.query IN (SELECT id FROM history.queries WHERE project = $project)
 )
-SELECT s.query, s.new_cell, s.old_cell, s.people + c.people - 2 * s.together AS apart
-FROM (SELECT * FROM shared JOIN sizes ON sizes.cell = shared.new_cell) s
-JOIN history.cells c ON c.query = s.query AND c.cell = s.old_cell
-WHERE s.people + c.people - 2 * s.together <= $threshold
+SELECT p.query, p.new_cell, p.old_cell, p.both_sizes - 2 * count(*) AS apart
+FROM pairs p
+JOIN {CELLS} n ON n.cell = p.new_cell
+JOIN history.members m ON m.query = p.query AND m.cell = p.old_cell AND m.person = n.person
+GROUP BY p.query, p.new_cell, p.old_cell, p.both_sizes
+HAVING p.both_sizes - 2 * count(*) <= $threshold
 """  # noqa: S608
 
 
