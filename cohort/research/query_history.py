@@ -12,9 +12,10 @@ A new query is refused when any of its cells and any cell of an earlier query of
 project (population or group, either way round) differ by 1 to ``threshold`` people
 (symmetric difference), except a group beside the whole of a query of the same
 population: that is a group beside its own total, which secondary suppression guards.
-Two cells with no one in common differ by their two sizes, so only cells sharing someone
-are compared; two disjoint populations that close are both smaller than the threshold,
-and publish nothing. A query whose cells all equal an earlier one's adds nothing to
+Two cells are at least the difference of their sizes apart, and two with no one in
+common their two sizes, so only cells of sizes that close, sharing someone, are compared
+person by person; two disjoint populations that close are both smaller than the
+threshold, and publish nothing. A query whose cells all equal an earlier one's adds nothing to
 compare against, so it is not kept again: the history grows with distinct results, not
 with repeats.
 
