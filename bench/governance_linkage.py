@@ -248,7 +248,8 @@ def _python_pass(session: Session, store: Path) -> dict[str, tuple[int, int]]:
     pass read into Python (``consented.members``), then participant by participant. The
     side-by-side baseline, and a check at scale that the SQL count gives the same."""
     specs = load_specs()
-    everyone, kids = consented.members(session), dict(consented.children(session))
+    everyone = consented.members(session)
+    kids = {child: mother for child, mother, _ in consented.children(session)}
     holding: dict[str, set[int]] = defaultdict(set)
     for member in everyone:
         for item, given in member.current_items().items():

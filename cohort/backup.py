@@ -4,7 +4,9 @@ A backup is a new directory holding:
 
 - ``cohort.db`` (SQLite's online backup API) or ``cohort.pgdump`` (``pg_dump -Fc``): each
   copies one consistent snapshot of the consent and identity database while writers go on;
-- ``research.duckdb``, the research store, when the instance has one;
+- ``research.duckdb``, the research store, and ``query_history.duckdb``, whom each
+  answered aggregate query counted (without it the check across queries would start
+  afresh), when the instance has them;
 - ``MANIFEST.json``: the SHA-256 of each file and the audit chain's head at the snapshot,
   which the ``backup.create`` audit event repeats, so a backup can be tied to the chain.
 
@@ -42,6 +44,7 @@ MANIFEST = "MANIFEST.json"
 FORMAT = 1
 DATABASE_FILES = {"sqlite": "cohort.db", "postgresql": "cohort.pgdump"}
 RESEARCH_FILE = "research.duckdb"
+HISTORY_FILE = "query_history.duckdb"
 KEYS_NOTE = (
     "Keys are not in this backup. Back up the key directory (or the COHORT_*_KEY "
     "secrets) separately: without the keys the identity zone cannot be read."
@@ -78,8 +81,9 @@ def backup(inst: Instance, path: Path, *, actor: str) -> Manifest:
             seq, head = _dump_sqlite(Path(inst.engine.url.database), db_file)
         else:
             seq, head = _dump_postgresql(inst.engine, inst.settings.db_url, db_file)
-        if inst.settings.research_store_path.exists():
-            _copy_research_store(inst.settings.research_store_path, work / RESEARCH_FILE)
+        for name, store in _research_files(inst.settings).items():
+            if store.exists():
+                _copy_research_store(store, work / name)
         files = {p.name: _sha256(p) for p in sorted(work.iterdir())}
         manifest = Manifest(database, utcnow().isoformat(), seq, head, files)
         (work / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
@@ -121,9 +125,9 @@ def restore(backup_dir: Path, settings: Settings, *, actor: str) -> Restored:
         )
     _refuse_unless_intact(backup_dir, manifest)
     _refuse_if_holding_data(settings)
-    restore_research = RESEARCH_FILE in manifest.files
-    if restore_research:
-        _refuse_if_research_store_has_tables(settings.research_store_path)
+    research = {n: p for n, p in _research_files(settings).items() if n in manifest.files}
+    for store in research.values():
+        _refuse_if_research_store_has_tables(store)
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_file = backup_dir / DATABASE_FILES[database]
@@ -131,8 +135,8 @@ def restore(backup_dir: Path, settings: Settings, *, actor: str) -> Restored:
         _restore_sqlite(db_file, _sqlite_path(settings))
     else:
         _pg_run("pg_restore", settings.db_url, *PG_RESTORE_OPTIONS, str(db_file))
-    if restore_research:
-        _place_copy(backup_dir / RESEARCH_FILE, settings.research_store_path)
+    for name, store in research.items():
+        _place_copy(backup_dir / name, store)
 
     engine = make_engine(settings.db_url)
     try:
@@ -184,7 +188,7 @@ def _sqlite_path(settings: Settings) -> Path:
 def _refuse_unless_intact(backup_dir: Path, manifest: Manifest) -> None:
     database_file = DATABASE_FILES[manifest.database]
     listed = set(manifest.files)
-    if database_file not in listed or listed - {database_file, RESEARCH_FILE}:
+    if database_file not in listed or listed - {database_file, RESEARCH_FILE, HISTORY_FILE}:
         raise CohortError(f"{backup_dir / MANIFEST} does not list the files a backup holds")
     for name, digest in manifest.files.items():
         if not (backup_dir / name).is_file():
@@ -307,6 +311,11 @@ def _pg_run(tool: str, url: str, *args: str) -> None:
 
 
 # Research store -------------------------------------------------------------------------
+
+
+def _research_files(settings: Settings) -> dict[str, Path]:
+    """The research zone's DuckDB files, by their name in a backup."""
+    return {RESEARCH_FILE: settings.research_store_path, HISTORY_FILE: settings.query_history_path}
 
 
 def _copy_research_store(source: Path, target: Path) -> None:

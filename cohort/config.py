@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     def research_store_path(self) -> Path:
         return self.data_dir / "research.duckdb"
 
+    @cached_property
+    def query_history_path(self) -> Path:
+        """Whom each answered aggregate query counted (cohort.research.query_history)."""
+        return self.data_dir / "query_history.duckdb"
+
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from cohort import audit
 from cohort.backup import (
     DATABASE_FILES,
+    HISTORY_FILE,
     MANIFEST,
     RESEARCH_FILE,
     backup,
@@ -127,6 +128,18 @@ def test_round_trip_restores_every_row_research_store_and_audit_chain(inst, empt
     assert {name: after[name] for name in unchanged} == {name: before[name] for name in unchanged}
     assert after["auditevent"][:5] == before["auditevent"]
     assert _research_rows(empty_target) == [("S1", 3410), ("S2", 2980)]
+
+
+def test_the_query_history_is_backed_up_and_restored_with_the_store(inst, empty_target, tmp_path):
+    """Without it, the check across aggregate queries would start afresh after a restore."""
+    with duckdb.connect(str(inst.settings.query_history_path)) as con:
+        con.execute("CREATE TABLE members (query BIGINT, cell INTEGER, person BIGINT)")
+        con.execute("INSERT INTO members VALUES (1, 0, 41), (1, 0, 42)")
+    manifest = backup(inst, tmp_path / "backup", actor=ACTOR)
+    assert HISTORY_FILE in manifest.files
+    restore(tmp_path / "backup", empty_target, actor=ACTOR)
+    with duckdb.connect(str(empty_target.query_history_path), read_only=True) as con:
+        assert con.execute("SELECT person FROM members ORDER BY 1").fetchall() == [(41,), (42,)]
 
 
 def test_backup_is_a_directory_with_a_manifest_of_hashes_and_no_keys(inst, db_url, tmp_path):

@@ -68,7 +68,7 @@ def stamp(session: Session) -> tuple:
 
 
 # Per database: (stamp, members, children).
-_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int]]]] = {}
+_passes: dict[str, tuple[tuple, list["Member"], list[tuple[str, int, int]]]] = {}
 
 
 def _aware(at: datetime) -> datetime:
@@ -114,12 +114,13 @@ def _read(session: Session) -> list[Member]:
     return found
 
 
-def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int]]]:
+def _pass(session: Session) -> tuple[list[Member], list[tuple[str, int, int]]]:
     current = stamp(session)
     held = _passes.get(current[0])
     if held is None or held[0] != current:
         c = ChildParticipant.__table__
-        kids = [tuple(r) for r in session.connection().execute(select(c.c.study_id, c.c.mother_id))]
+        read = select(c.c.study_id, c.c.mother_id, c.c.id)
+        kids = [tuple(r) for r in session.connection().execute(read)]
         held = _passes[current[0]] = (current, _read(session), kids)
     return held[1], held[2]
 
@@ -133,6 +134,7 @@ def members(session: Session, enrolled_by: datetime | None = None) -> list[Membe
     return [m for m in everyone if m.enrolled_at <= enrolled_by]
 
 
-def children(session: Session) -> list[tuple[str, int]]:
-    """(child study ID, mother's participant id) for every child met in a child source."""
+def children(session: Session) -> list[tuple[str, int, int]]:
+    """(child study ID, mother's participant id, child's row id) for every child met in a
+    child source."""
     return list(_pass(session)[1])

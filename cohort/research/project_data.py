@@ -10,8 +10,9 @@ mothers with a flag per consent item, one of children) and joined in; the pseudo
 one vectorised HMAC over those tables, so no row is handled in Python per dataset.
 
 Each view also carries ``_participant`` (the mother's consent-zone row id: extracts record
-whom they hold with it) and ``_person`` (one per person counted: queries count these);
-neither is ever written out or grouped on.
+whom they hold with it) and ``_person`` (one per person counted, the same in every query:
+queries count these and the query history compares them); neither is ever written out or
+grouped on.
 """
 
 from collections.abc import Iterator
@@ -88,12 +89,14 @@ def _mothers(people: list[consented.Member], items: set[str | None], consent: bo
     return pa.table(columns)
 
 
-def _children(kids: list[tuple[str, int]]) -> pa.Table:
+def _children(kids: list[tuple[str, int, int]]) -> pa.Table:
+    """A child's ``_person`` is minus her consent-zone row id: the same in every query (the
+    query history compares people across queries) and never a mother's."""
     return pa.table(
         {
             "study_id": pa.array([k[0] for k in kids], pa.string()),
             PARTICIPANT: pa.array([k[1] for k in kids], pa.int64()),
-            PERSON: pa.array(range(len(kids)), pa.int64()),
+            PERSON: pa.array([-k[2] for k in kids], pa.int64()),
         }
     )
 

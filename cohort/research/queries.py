@@ -21,28 +21,42 @@ counts go to ``disclosure.protect`` with those margins, counted in the same stat
 
 A mean or median is withheld wherever its count is suppressed, by either rule. Counts are
 of distinct people, so a margin is at most (not always exactly) the sum of its cells; the
-cells are protected as if it were. Each result is protected against its own margins, not
-against every other result the project has asked for.
+cells are protected as if it were.
+
+Against the other results the project has asked for, ``query_history`` keeps whom each
+answer counted (its population and each published group) and refuses a query that counts
+nearly the same people as an earlier one, in whole or in any group: the two could be
+subtracted. A refusal is audited and keeps nothing.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
+import pyarrow as pa
 from sqlmodel import Session
 
 from cohort import audit
 from cohort.config import Settings
-from cohort.errors import CohortError
+from cohort.errors import CohortError, Conflict
+from cohort.i18n import refusal
 from cohort.models import User
-from cohort.research import projects
+from cohort.research import projects, query_history
 from cohort.research.catalogue import datasets
 from cohort.research.disclosure import Cell, protect, statistic
 from cohort.research.project_data import PERSON, Definition, open_views
+from forms.i18n import N_
 
 MEASURES = {"count": None, "mean": "avg", "median": "median"}
 NUMERIC = ("integer", "number")
 MAX_GROUPS = 2
 DECIMALS = 2
+SELECTED = "_selected"  # the rows the filters select, read once by the counts and the cells
+TOO_CLOSE = N_(
+    "this query counts nearly the same people as an earlier query of this project (%(threshold)s "
+    "or fewer differ, in all or in one group), so the two results together could reveal "
+    "them: choose a broader or a narrower filter, or other groups"
+)
 
 
 @dataclass(frozen=True)
@@ -106,23 +120,55 @@ def _check(query: Query, approved: dict[str, list[str]]) -> None:
             raise CohortError(f"a {query.measure} needs a numeric variable", field="of")
 
 
-def _sql(query: Query) -> tuple[str, list[str]]:
+def _names(query: Query) -> list[str]:
+    return [f"_group_{i}" for i in range(len(query.group_by))]
+
+
+def _rows(query: Query) -> str:
+    """The rows the filters select: group labels, the person, the measured value."""
+    groups = [f"CAST({_q(g)} AS VARCHAR) AS _group_{i}" for i, g in enumerate(query.group_by)]
+    value = [f"{_q(query.of)} AS _value"] if MEASURES[query.measure] else []
+    where = " AND ".join(f"CAST({_q(f)} AS VARCHAR) = ?" for f, _ in query.filters) or "TRUE"
+    read = ", ".join([*groups, PERSON, *value])
+    return f"SELECT {read} FROM data.{_q(query.dataset)} WHERE {where}"  # noqa: S608
+
+
+def _sql(query: Query) -> str:
     """Per group: its labels, a grouping level (0 for a group; for its margins, a bit set
     per variable added up, as SQL's GROUPING numbers them), the count of people and the
     measure. Grouped, the margins come too (GROUP BY CUBE), after the groups."""
-    names = [f"_group_{i}" for i in range(len(query.group_by))]
-    groups = [f"CAST({_q(g)} AS VARCHAR) AS _group_{i}" for i, g in enumerate(query.group_by)]
+    names = _names(query)
     measure = MEASURES[query.measure]
     value = f"{measure}(_value)" if measure else "NULL"
-    read = [*groups, PERSON, *([f"{_q(query.of)} AS _value"] if measure else [])]
-    where = " AND ".join(f"CAST({_q(f)} AS VARCHAR) = ?" for f, _ in query.filters) or "TRUE"
     level = f"GROUPING({', '.join(names)})" if names else "0"
     listed = ", ".join([*names, f"{level} AS _level", f"count(DISTINCT {PERSON})", value])
-    rows = f"SELECT {', '.join(read)} FROM data.{_q(query.dataset)} WHERE {where}"  # noqa: S608
-    sql = f"SELECT {listed} FROM ({rows})"  # noqa: S608
+    sql = f"SELECT {listed} FROM {SELECTED}"  # noqa: S608
     if names:
         sql += f" GROUP BY CUBE({', '.join(names)}) ORDER BY _level, {', '.join(names)}"
-    return sql, [v for _, v in query.filters]
+    return sql
+
+
+def _cells(con: duckdb.DuckDBPyConnection, query: Query, published: list[tuple]) -> None:
+    """The answer's cells for ``query_history``, as its table ``_cells`` (cell, person):
+    everyone the filters select (cell 0), and the people of each published group."""
+    names = _names(query)
+    con.execute(
+        f"CREATE TEMP TABLE _members AS SELECT DISTINCT {', '.join([*names, PERSON])} "  # noqa: S608
+        f"FROM {SELECTED}"
+    )
+    whole = f"SELECT {query_history.POPULATION} AS cell, {PERSON} AS person FROM _members"  # noqa: S608
+    if not names:
+        con.execute(f"CREATE TEMP TABLE {query_history.CELLS} AS {whole}")
+        return
+    groups = {"cell": pa.array(range(1, len(published) + 1), pa.int64())}
+    for i, name in enumerate(names):
+        groups[name] = pa.array([labels[i] for labels in published], pa.string())
+    con.register("_published", pa.table(groups))
+    on = " AND ".join(f"m.{n} IS NOT DISTINCT FROM p.{n}" for n in names)
+    con.execute(
+        f"CREATE TEMP TABLE {query_history.CELLS} AS SELECT DISTINCT cell, person FROM "  # noqa: S608
+        f"({whole} UNION ALL SELECT p.cell, m.{PERSON} FROM _members m JOIN _published p ON {on})"
+    )
 
 
 Labels = tuple[str | None, ...]
@@ -166,26 +212,8 @@ def _table(raw: list[tuple], width: int) -> _Table:
     return _Table(grid, {g: at[g] for g in counts}, row_totals=True, column_totals=True)
 
 
-def run(
-    session: Session,
-    settings: Settings,
-    pseudonym_key: bytes,
-    user: User,
-    code: str,
-    query: Query,
-) -> Result:
-    """The query's result as it may be published; audited."""
-    project = projects.open_project(session, user, code)
-    _check(query, project.variables)
-    definition = Definition(
-        variables={query.dataset: project.variables[query.dataset]},
-        date_granularity=project.date_granularity,
-        snapshot_at=datetime.now(UTC),
-    )
-    sql, params = _sql(query)
-    store = settings.research_store_path
-    with open_views(session, store, pseudonym_key, code, definition, pseudonymise=False) as con:
-        raw = con.execute(sql, params).fetchall()
+def _published(query: Query, raw: list[tuple], settings: Settings) -> list[tuple[tuple, Row]]:
+    """Each group with something to publish, by its labels as counted, and its row."""
     width = len(query.group_by)
     table = _table(raw, width)
     zeros = table.zeros
@@ -204,8 +232,47 @@ def run(
             continue  # a group of no one: nothing to publish
         n = published[row][column]
         groups = tuple("" if g is None else g for g in r[:width])
-        rows.append(Row(groups, n, _rounded(statistic(r[-1], n))))
-    result = Result(query, rows)
+        rows.append((tuple(r[:width]), Row(groups, n, _rounded(statistic(r[-1], n)))))
+    return rows
+
+
+def run(
+    session: Session,
+    settings: Settings,
+    pseudonym_key: bytes,
+    user: User,
+    code: str,
+    query: Query,
+) -> Result:
+    """The query's result as it may be published, unless it counts nearly the people of an
+    earlier query of the project (``query_history``); audited either way."""
+    project = projects.open_project(session, user, code)
+    _check(query, project.variables)
+    definition = Definition(
+        variables={query.dataset: project.variables[query.dataset]},
+        date_granularity=project.date_granularity,
+        snapshot_at=datetime.now(UTC),
+    )
+    store = settings.research_store_path
+    with open_views(session, store, pseudonym_key, code, definition, pseudonymise=False) as con:
+        filters = [v for _, v in query.filters]
+        con.execute(f"CREATE TEMP TABLE {SELECTED} AS {_rows(query)}", filters)
+        raw = con.execute(_sql(query)).fetchall()
+        rows = _published(query, raw, settings)
+        _cells(con, query, [labels for labels, row in rows if row.n is not None])
+        threshold = settings.sdc_threshold
+        answered = query_history.record(con, settings.query_history_path, project.code, threshold)
+    if not answered:
+        audit.record(
+            session,
+            actor=user.username,
+            action="research.query.refused",
+            project=project.code,
+            detail={**query.as_json(), "reason": "differencing"},
+        )
+        session.commit()  # the refusal is audited; raising must not roll that back
+        raise refusal(Conflict, TOO_CLOSE, threshold=threshold)
+    result = Result(query, [row for _, row in rows])
     audit.record(
         session,
         actor=user.username,

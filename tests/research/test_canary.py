@@ -31,6 +31,14 @@ SOURCES = (
     "childrens_social_care",
 )
 
+DATASETS = ("consent", *SOURCES)
+
+
+def asking(dataset: str) -> str:
+    """The project a dataset's queries are asked in: each dataset's population is its own,
+    which, in a world this small, is within the threshold of the others'."""
+    return f"CANARY-Q{DATASETS.index(dataset)}"
+
 
 @pytest.fixture
 def world(db_url, tmp_path):
@@ -110,22 +118,23 @@ def test_no_identifier_or_study_id_reaches_the_research_side(world):
     add_user(instance, "rita", "researcher")
     today = datetime.now(UTC).date()
     with Session(instance.engine) as s:
-        projects.register(
-            s,
-            projects.Approval(
-                code="CANARY",
-                title="Canary",
-                lead="Dr Lead",
-                approval_reference="REC 1",
-                approved_from=today - timedelta(days=1),
-                approved_until=today + timedelta(days=1),
-                variables=("consent", *SOURCES),
-                date_granularity="day",
-                row_level=True,
-            ),
-            actor="test",
-        )
-        projects.add_researcher(s, "CANARY", "rita", actor="test")
+        for code in ["CANARY", *(asking(d) for d in DATASETS)]:
+            projects.register(
+                s,
+                projects.Approval(
+                    code=code,
+                    title="Canary",
+                    lead="Dr Lead",
+                    approval_reference="REC 1",
+                    approved_from=today - timedelta(days=1),
+                    approved_until=today + timedelta(days=1),
+                    variables=DATASETS,
+                    date_granularity="day",
+                    row_level=True,
+                ),
+                actor="test",
+            )
+            projects.add_researcher(s, code, "rita", actor="test")
         s.commit()
 
     outputs: dict[str, bytes] = {}
@@ -150,11 +159,15 @@ def test_no_identifier_or_study_id_reaches_the_research_side(world):
         ]:
             for variable in variables:
                 body = {"dataset": dataset, "group_by": [variable]}
-                answer = client.post("/api/v1/projects/CANARY/queries", json=body, headers=headers)
-                assert answer.status_code == 200, answer.text
+                address = f"/api/v1/projects/{asking(dataset)}/queries"
+                answer = client.post(address, json=body, headers=headers)
+                # in so small a world a later grouping may be too close to an earlier one
+                assert answer.status_code in (200, 409), answer.text
+                assert answer.status_code == 200 or variable != variables[0], answer.text
                 outputs[f"query {dataset}.{variable}"] = answer.content
             page = client.get(
-                "/projects/CANARY/queries", params={"dataset": dataset, "group_by": variables[0]}
+                f"/projects/{asking(dataset)}/queries",
+                params={"dataset": dataset, "group_by": variables[0]},
             )
             outputs[f"query page {dataset}"] = page.content
             for sql in [f"SELECT * FROM {dataset}", f"SELECT count(*) AS n FROM {dataset}"]:  # noqa: S608
@@ -188,7 +201,7 @@ def test_no_identifier_or_study_id_reaches_the_research_side(world):
         for dataset, variable in firsts:
             wanted = queries.Query(dataset, (variable,))
             result = queries.run(
-                s, instance.settings, instance.keys.pseudonym, rita, "CANARY", wanted
+                s, instance.settings, instance.keys.pseudonym, rita, asking(dataset), wanted
             )
             outputs[f"cli query {dataset}"] = query_table.as_csv(result).encode()
     folder = extracts.directory(instance.settings, "CANARY", extract_id)

@@ -11,6 +11,7 @@ import pytest
 
 from cohort.db import session_scope
 from cohort.models import Consent, Participant, User
+from cohort.web import ui_language
 from tests.web.conftest import ensure_site, sign_in
 
 TODAY = datetime.now(UTC).date()
@@ -270,3 +271,27 @@ def test_the_console_api_runs_a_select_with_disclosure_control_and_refuses_the_r
     client.cookies.clear()
     other = sign_in(client, "rob")
     assert client.post(url, json={"sql": sql}, headers={"X-CSRF-Token": other}).status_code == 403
+
+
+def test_a_query_too_close_to_an_earlier_one_is_refused_on_the_page_and_the_api(client, registered):
+    """Those aged 25 to 29 (10), then everyone (13): 3 apart, which the two counts
+    together would give away."""
+    headers = {"X-CSRF-Token": sign_in(client, "rita")}
+    first = client.post(
+        f"/api/v1/projects/{registered}/queries",
+        json={"dataset": "consent", "filters": {"age_band": "25_29"}},
+        headers=headers,
+    )
+    assert first.status_code == 200
+    everyone = {"dataset": "consent"}
+    refused = client.post(f"/api/v1/projects/{registered}/queries", json=everyone, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith("this query counts nearly the same people")
+    assert "broader or a narrower filter" in refused.json()["detail"]
+    page = client.get(f"/projects/{registered}/queries", params=everyone)
+    assert page.status_code == 409
+    assert "This query counts nearly the same people" in flat(page.text)
+    assert "BB-" not in page.text
+    client.cookies.set(ui_language.COOKIE, "pl")
+    polish = client.get(f"/projects/{registered}/queries", params=everyone)
+    assert "To zapytanie liczy prawie te same osoby" in flat(polish.text)
