@@ -5,6 +5,7 @@ refuses her once she is removed or the approval has ended. Every change is audit
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -54,6 +55,10 @@ def _text(name: str, value: str) -> str:
     if len(normal) > TEXT_LIMITS[name]:
         raise CohortError(
             f"{name.replace('_', ' ')} must be at most {TEXT_LIMITS[name]} characters", field=name
+        )
+    if any(unicodedata.category(c) == "Cc" for c in normal):  # NUL, escapes: never meant
+        raise CohortError(
+            f"{name.replace('_', ' ')} holds an invisible control character", field=name
         )
     return normal
 

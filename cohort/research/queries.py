@@ -29,6 +29,7 @@ nearly the same people as an earlier one, in whole or in any group: the two coul
 subtracted. A refusal is audited and keeps nothing.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -50,6 +51,7 @@ from forms.i18n import N_
 MEASURES = {"count": None, "mean": "avg", "median": "median"}
 NUMERIC = ("integer", "number")
 MAX_GROUPS = 2
+MAX_FILTER_CHARS = 200  # longer than any value of a catalogued variable
 DECIMALS = 2
 SELECTED = "_selected"  # the rows the filters select, read once by the counts and the cells
 TOO_CLOSE = N_(
@@ -109,6 +111,13 @@ def _check(query: Query, approved: dict[str, list[str]]) -> None:
         if name not in allowed:
             raise CohortError(
                 f"{name!r} is not an approved variable of {query.dataset}", field="group_by"
+            )
+    for _, value in query.filters:
+        if len(value) > MAX_FILTER_CHARS or any(unicodedata.category(c) == "Cc" for c in value):
+            raise CohortError(
+                f"a filter value must be at most {MAX_FILTER_CHARS} characters, with no "
+                "control characters",
+                field="filters",
             )
     if len(query.group_by) > MAX_GROUPS or len(set(query.group_by)) != len(query.group_by):
         raise CohortError(f"group by 1 or {MAX_GROUPS} different variables", field="group_by")

@@ -41,6 +41,7 @@ from cohort.research.disclosure import protect_groups
 from cohort.research.project_data import QUIET
 
 ROW_LIMIT = 1000
+MAX_STATEMENT_CHARS = 100_000  # far beyond any query a person writes; parsing stays quick
 TIME_LIMIT_S = 10.0
 LOCKED = {
     "enable_external_access": False,
@@ -65,6 +66,10 @@ class Refused(CohortError):
 
 def check_statement(sql: str) -> str:
     """The one SELECT statement in ``sql``, or a refusal naming what was found."""
+    if len(sql) > MAX_STATEMENT_CHARS:
+        raise Refused(
+            f"the statement must be at most {MAX_STATEMENT_CHARS:,} characters", field="sql"
+        )
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:

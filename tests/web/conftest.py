@@ -3,6 +3,7 @@ that sign in through the login form exactly as a browser does."""
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,24 @@ from cohort.auth import users
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.instance import Instance, initialise, open_instance
-from cohort.models import User
+from cohort.models import Consent, Participant, User
 from cohort.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 SITE = "RAE"
+
+TODAY = datetime.now(UTC).date()
+PROJECT = {
+    "code": "bib-2026-01",
+    "title": "Early years outcomes",
+    "lead": "Dr Lead",
+    "approval_reference": "REC 26/YH/0001",
+    "approved_from": (TODAY - timedelta(days=1)).isoformat(),
+    "approved_until": (TODAY + timedelta(days=30)).isoformat(),
+    "variables": ["consent.age_band", "consent.ethnicity", "consent.enrolment_month"],
+    "date_granularity": "month",
+    "row_level": "yes",
+}
 
 
 def make_instance(data_dir: Path, db_url: str, **settings) -> Instance:
@@ -87,3 +101,56 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/account").text)
+
+
+@pytest.fixture
+def people(instance):
+    """Ten participants aged 25 to 29 and three aged 30 to 34."""
+    with session_scope(instance.engine) as db:
+        site = ensure_site(db)
+        staff = User(username="mw", full_name="Mw", role="midwife", password_hash="x")
+        db.add(staff)
+        db.flush()
+        for i, band in enumerate(["25_29"] * 10 + ["30_34"] * 3):
+            p = Participant(study_id=f"BB-{i:04d}-9999", site_id=site.id)
+            db.add(p)
+            db.flush()
+            db.add(
+                Consent(
+                    participant_id=p.id,
+                    site_id=site.id,
+                    recorded_by=staff.id,
+                    form_name="babi_consent",
+                    form_version="1.0",
+                    language="en",
+                    age_band=band,
+                    ethnicity="indian",
+                    items={
+                        "link_mother_health": True,
+                        "link_baby_health": True,
+                        "link_council": True,
+                        "contact": True,
+                    },
+                )
+            )
+
+
+@pytest.fixture
+def registered(client, make_user, people):
+    """The project registered and staffed through the pages; returns the code."""
+    make_user("dana", "data_manager")
+    make_user("rita", "researcher")
+    make_user("rob", "researcher")
+    csrf = sign_in(client, "dana")
+    response = client.post(
+        "/projects", data={**PROJECT, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    response = client.post(
+        "/projects/BIB-2026-01/researchers",
+        data={"username": "rita", "action": "add", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    client.cookies.clear()
+    return "BIB-2026-01"
