@@ -71,6 +71,9 @@ class Approaches:
     consented: int = 0
     declined: int = 0
 
+    def __add__(self, other: "Approaches") -> "Approaches":
+        return Approaches(self.consented + other.consented, self.declined + other.declined)
+
     @property
     def approached(self) -> int:
         return self.consented + self.declined
