@@ -154,3 +154,9 @@ def test_cli_refuses_bad_arguments_with_one_line_and_exit_2(
     assert out == ""
     assert len(err.splitlines()) == 1 and named in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_synthetic_imd_lookup_lists_every_synthetic_postcode(cohort_of_5000):
+    lookup = synth.imd_deciles()
+    assert {m.postcode for m in cohort_of_5000} <= set(lookup)
+    assert set(lookup.values()) <= set(range(1, 11)) and min(lookup.values()) == 1
