@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from sqlmodel import Session
 
-from cohort import access, consent, consent_update, idempotency, vault
+from cohort import access, consent, consent_update, idempotency, imd, vault
 from cohort.csv_cells import is_formula
 from cohort.errors import CohortError, Forbidden
 from cohort.keys import KeyRing
@@ -197,6 +197,7 @@ def record_answers(
     if rest["outcome"] == CONSENTED:
         on = taken_at.date() if taken_at else today or date.today()
         who, band = _identity(identity_values, on, gettext)
+        profile = consent.Profile(band, _ethnicity(rest), imd.decile_of(session, who.postcode))
 
         def record() -> dict[str, object]:
             participant, row = consent.record_consent(
@@ -207,7 +208,7 @@ def record_answers(
                 identity=who,
                 items=_items(rest),
                 conversation=talk,
-                profile=consent.Profile(band, _ethnicity(rest)),
+                profile=profile,
                 answers=other_answers(rest),
                 source=source,
                 taken_at=taken_at,

@@ -52,10 +52,12 @@ class Conversation:
 @dataclass(frozen=True)
 class Profile:
     """Who she is in the consent-rate figures, coarse enough to identify no one: kept for a
-    consent and a decline alike, so the rate splits by age band and ethnicity."""
+    consent and a decline alike, so the rate splits by age band, ethnicity and area
+    deprivation (a decile, never the postcode it came from)."""
 
     age_band: str | None  # None only on consents recorded before it was kept
     ethnicity: str | None = None
+    imd_decile: int | None = None  # her postcode's, when a deprivation lookup is loaded
 
 
 class AlreadyEnrolled(Conflict):
@@ -122,6 +124,7 @@ def consent_row(
         leaflet_language=conversation.leaflet_language,
         age_band=profile.age_band,
         ethnicity=profile.ethnicity,
+        imd_decile=profile.imd_decile,
         items=items,
         answers=answers,
     )

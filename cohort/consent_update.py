@@ -43,7 +43,9 @@ def update_consent(
     latest = latest_consent(session, participant.id)
     if latest is not None and latest.items == checked:
         raise Conflict(UNCHANGED, field="consent_items")
-    profile = Profile(latest.age_band, latest.ethnicity) if latest else Profile(None)
+    profile = (
+        Profile(latest.age_band, latest.ethnicity, latest.imd_decile) if latest else Profile(None)
+    )
     answers = latest.answers if latest else {}  # the update asks only the tick boxes again
     row = consent_row(participant, user, checked, conversation, profile, answers)
     session.add(row)

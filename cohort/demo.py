@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from cohort import capture, consent, synth
+from cohort import capture, consent, imd, synth
 from cohort.auth.users import create_user
 from cohort.db import session_scope
 from cohort.errors import CohortError
@@ -139,6 +139,15 @@ def _answers(
     }
 
 
+def _load_imd_lookup(session: Session, inst: Instance) -> None:
+    """The synthetic deprivation lookup, loaded as an operator loads the real one, before
+    the consents, so each takes her postcode's decile at capture."""
+    path = inst.settings.data_dir / "synthetic-imd.csv"
+    with path.open("w", encoding="utf-8") as f:
+        synth.write_imd_lookup(f)
+    imd.load(session, path, actor=ACTOR)
+
+
 def _seed_answers(session: Session, inst: Instance, today: date) -> None:
     """Through the same path as the consent form: instrument, validation, vault."""
     rng = random.Random(SEED)
@@ -182,6 +191,7 @@ def seed(inst: Instance, today: date | None = None, *, link: bool = True) -> lis
             return _load_logins(path)
         today = today or date.today()
         logins = _seed_people(session, today)
+        _load_imd_lookup(session, inst)
         _seed_answers(session, inst, today)
         _save_logins(path, logins)  # before the commit: a seeded instance always has it
     if link:

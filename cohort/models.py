@@ -148,6 +148,9 @@ class Consent(SQLModel, table=True):
     # on a decline; copied unchanged onto each later update of her consent.
     age_band: str | None = Field(default=None, max_length=16)
     ethnicity: str | None = Field(default=None, max_length=64)
+    # Her area's deprivation decile (1 most deprived), looked up from her postcode in the
+    # loaded IMD lookup (``cohort.imd``): the postcode itself stays in the vault.
+    imd_decile: int | None = None
     items: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The instrument version's other answers (questions a newer version added), by field
     # name: never an identifier, which goes to the vault. Copied onto each later update.
@@ -166,6 +169,7 @@ class Decline(SQLModel, table=True):
     language: str = Field(max_length=16)
     age_band: str = Field(max_length=16)
     ethnicity: str | None = Field(default=None, max_length=64)
+    imd_decile: int | None = None  # none kept yet: the decline form asks no postcode
     answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = _ts(index=True)
 
@@ -374,7 +378,9 @@ class BirthCount(SQLModel, table=True):
     ``age_band`` and ``ethnicity`` are the consent form's codes, empty when not known;
     ``site_id`` is the site the source's spec names, null for the whole network."""
 
-    __table_args__ = (UniqueConstraint("file_sha256", "month", "age_band", "ethnicity"),)
+    __table_args__ = (
+        UniqueConstraint("file_sha256", "month", "age_band", "ethnicity", "imd_decile"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=64)
     file_sha256: str = Field(max_length=64, index=True)
@@ -382,4 +388,24 @@ class BirthCount(SQLModel, table=True):
     month: str = Field(max_length=7, index=True)  # YYYY-MM
     age_band: str = Field(max_length=16)
     ethnicity: str = Field(max_length=64)
+    imd_decile: str = Field(default="", max_length=2)  # empty: no lookup, or postcode not in it
     births: int
+
+
+class ImdPostcode(SQLModel, table=True):
+    """The loaded postcode-to-deprivation lookup (English IMD 2019): a published area
+    statistic per postcode, identifying no one. Replaced whole by each load."""
+
+    postcode: str = Field(primary_key=True, max_length=8)  # as forms.validation spaces it
+    decile: int  # 1 most deprived .. 10 least
+
+
+class ImdLookup(SQLModel, table=True):
+    """Each load of the lookup: what the governance page shows as the one in force."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    rows: int
+    loaded_by: str = Field(max_length=64)
+    loaded_at: datetime = _ts()

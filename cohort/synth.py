@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import TextIO
 
 import nhs_number
 from faker import Faker
@@ -113,6 +114,16 @@ POSTCODE_DISTRICTS = (
     ("LS29", "Ilkley"),
 )
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters Royal Mail uses in the inward code
+# A made-up IMD decile per district, roughly the real gradient (inner Bradford most
+# deprived, Ilkley least), shifted by one either way by the inward code's sector digit.
+DISTRICT_DECILES = {
+    **{f"BD{n}": 1 for n in (1, 3, 5, 7, 8)},
+    **{f"BD{n}": 2 for n in (2, 4, 6, 9)},
+    **{f"BD{n}": 4 for n in (10, 12, 13, 14, 15)},
+    **{code: 6 for code in ("BD16", "BD17", "BD18")},
+    **{code: 3 for code in ("BD20", "BD21", "BD22")},
+    "LS29": 9,
+}
 
 MATERNAL_AGE_MEAN, MATERNAL_AGE_SD = 30.0, 5.5
 
@@ -217,3 +228,21 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year - years, day=28)
+
+
+def imd_deciles() -> dict[str, int]:
+    """A deprivation decile for every postcode the synthetic mothers and partner files can
+    have: the demo's stand-in for the published IMD lookup."""
+    return {
+        f"{district} {sector}{first}{second}": min(10, max(1, base + sector % 3 - 1))
+        for district, base in DISTRICT_DECILES.items()
+        for sector in range(10)
+        for first in INWARD_LETTERS
+        for second in INWARD_LETTERS
+    }
+
+
+def write_imd_lookup(f: TextIO) -> None:
+    """The synthetic lookup as the CSV ``cohort governance imd load`` reads."""
+    f.write("postcode,imd_decile\n")
+    f.writelines(f"{code},{decile}\n" for code, decile in imd_deciles().items())

@@ -70,7 +70,9 @@ def _phone(raw: str) -> str:
     return digits
 
 
-def _postcode(raw: str) -> str:
+def postcode(raw: str) -> str:
+    """A UK postcode in capitals with one space before its inward code: the one spelling
+    the vault, the form and the deprivation lookup share."""
     match = re.fullmatch(r"([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})", re.sub(r"\s+", " ", raw.upper()))
     if match is None:
         raise Invalid(N_("Enter a full UK postcode, like LS1 4AP"))
@@ -114,7 +116,7 @@ RULES: dict[str, Rule] = {
         )
     ),
     "phone": Rule(_phone),
-    "postcode": Rule(_postcode),
+    "postcode": Rule(postcode),
     "nhs_number": Rule(_nhs_number),
 }
 

@@ -1,6 +1,8 @@
 """All births in a maternity file, counted for the representativeness page: every valid
 row, whether or not the woman is in the cohort or consented, by month of booking, her age
-band on that day and her ethnicity, the consent form's codes for both.
+band on that day and her ethnicity, the consent form's codes for both, and her area's
+deprivation decile when a postcode-to-IMD lookup is loaded (``cohort.imd``; else not
+known). The postcode is read only to find the decile, here in the run's memory.
 
 This is the only place the whole file (not only the consented, linked rows) leaves the
 linkage run, and it leaves as counts: no identifier, no record id, no date finer than a
@@ -11,23 +13,29 @@ failure), and dropped when the file's run fails, so a file counts once or not at
 pregnancy sent again in a *different* file is counted in each: partners should send each
 booking once (an extract per month, not a running total)."""
 
+from collections.abc import Mapping
+
 import pandas as pd
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from cohort import imd
 from cohort.age_bands import band_of
 from cohort.errors import CohortError
 from cohort.models import BirthCount, LinkageRun, Site
 from linkage_jobs.ethnic_category import ons_2021
 from linkage_jobs.spec import SourceSpec
 
-NOT_KNOWN = ""  # an age band or ethnicity not known, as BirthCount keeps it
-GROUPS = ["month", "age_band", "ethnicity"]
+NOT_KNOWN = ""  # an age band, ethnicity or decile not known, as BirthCount keeps it
+GROUPS = ["month", "age_band", "ethnicity", "imd_decile"]
 
 
-def count(records: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    """Births by month, age band and ethnicity (``GROUPS`` and ``births``) of validated
-    records (``validate_file``'s: identifiers as ISO text, payload dates as datetimes)."""
+def count(
+    records: pd.DataFrame, spec: SourceSpec, deciles: Mapping[str, int] | None = None
+) -> pd.DataFrame:
+    """Births by month, age band, ethnicity and decile (``GROUPS`` and ``births``) of
+    validated records (``validate_file``'s: identifiers as ISO text, payload dates as
+    datetimes); ``deciles``: the loaded lookup (``imd.deciles``), None or empty if none."""
     if spec.births is None:
         raise ValueError(f"the {spec.name} spec counts no births")
     booked = pd.to_datetime(records[spec.births.date], errors="coerce")
@@ -39,16 +47,23 @@ def count(records: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
         if spec.births.ethnicity
         else pd.Series(None, index=records.index, dtype=object)
     )
+    postcodes = records.get("postcode", pd.Series(None, index=records.index, dtype=object))
     rows = pd.DataFrame(
         {
             "month": booked.dt.strftime("%Y-%m"),
             "age_band": _per_value(age.astype("Int64"), lambda a: band_of(int(a))),
             "ethnicity": _per_value(ethnicity, ons_2021),
+            "imd_decile": _per_value(postcodes, lambda raw: _decile(deciles or {}, raw)),
         }
     )
-    rows = rows[booked.notna().to_numpy()].fillna({"age_band": NOT_KNOWN, "ethnicity": NOT_KNOWN})
+    rows = rows[booked.notna().to_numpy()].fillna({name: NOT_KNOWN for name in GROUPS[1:]})
     counted = rows.groupby(GROUPS, sort=True).size().rename("births").reset_index()
     return counted.astype({"births": int})
+
+
+def _decile(deciles: Mapping[str, int], raw: str) -> str | None:
+    found = deciles.get(imd.normal(str(raw)) or "")
+    return None if found is None else str(found)
 
 
 def _per_value(values: pd.Series, convert) -> pd.Series:
@@ -78,7 +93,9 @@ def replace(session: Session, spec: SourceSpec, sha256: str, counted: pd.DataFra
     """The file's counts in place of any it had; the number of births kept."""
     site_id = site_of(session, spec)
     drop(session, sha256)
-    for month, band, ethnicity, births in counted[[*GROUPS, "births"]].itertuples(index=False):
+    for month, band, ethnicity, decile, births in counted[[*GROUPS, "births"]].itertuples(
+        index=False
+    ):
         session.add(
             BirthCount(
                 source=spec.name,
@@ -87,6 +104,7 @@ def replace(session: Session, spec: SourceSpec, sha256: str, counted: pd.DataFra
                 month=month,
                 age_band=band,
                 ethnicity=ethnicity,
+                imd_decile=decile,
                 births=int(births),
             )
         )

@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session, select
 
-from cohort import audit
+from cohort import audit, imd
 from cohort.config import Settings
 from cohort.db import session_scope
 from cohort.errors import CohortError
@@ -281,7 +281,11 @@ def _link_and_write(
     from step 1 are only identifiers to be found again, never output."""
     counts = _rejections(validated)
     # Every valid row, member or not, for the representativeness page: counts only.
-    births_counted = births.count(validated.records, spec) if spec.births else None
+    births_counted = None
+    if spec.births:
+        with Session(instance.engine) as session:
+            lookup = imd.deciles(session)
+        births_counted = births.count(validated.records, spec, lookup)
     _update(instance, run.id, stage="matching", percent=30, **counts)
     records = standardise(validated.records).reset_index(drop=True)
     cohort = load_cohort(instance.engine, instance.keys, spec)

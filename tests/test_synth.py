@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import nhs_number
 import pytest
 
-from cohort import synth
+from cohort import imd, synth
 from cohort.nhs_number import normalise
 from tests.in_process_cli import run_cohort
 
@@ -154,3 +154,17 @@ def test_cli_refuses_bad_arguments_with_one_line_and_exit_2(
     assert out == ""
     assert len(err.splitlines()) == 1 and named in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_synthetic_imd_lookup_lists_every_synthetic_postcode(cohort_of_5000):
+    lookup = synth.imd_deciles()
+    assert {m.postcode for m in cohort_of_5000} <= set(lookup)
+    assert set(lookup.values()) <= set(range(1, 11)) and min(lookup.values()) == 1
+
+
+def test_cli_writes_the_synthetic_imd_lookup_as_the_loader_reads_it(monkeypatch, capsys, tmp_path):
+    target, lookup = tmp_path / "mothers.csv", tmp_path / "imd.csv"
+    args = ("--seed", "5", "--mothers", "3", "--out", str(target), "--imd-lookup", str(lookup))
+    code, _, err = run_cohort(monkeypatch, capsys, "synth", *args)
+    assert code == 0, err
+    assert imd.parse(lookup.read_text(encoding="utf-8"), lookup.name) == synth.imd_deciles()

@@ -25,6 +25,7 @@ COLUMNS = {
         "language",
         "age_band",
         "ethnicity",
+        "imd_decile",
         "items",
         "recorded_at",
     ),
@@ -36,6 +37,7 @@ COLUMNS = {
         "language",
         "age_band",
         "ethnicity",
+        "imd_decile",
         "recorded_at",
     ),
 }
@@ -49,6 +51,7 @@ def decline(
     language: str = "en",
     ethnicity: str | None = "white_british",
     age_band: str = "25_29",
+    imd_decile: int | None = None,
 ) -> dict:
     """A decline as stored: what the consent-rate denominator needs and no identifier."""
     return {
@@ -59,6 +62,7 @@ def decline(
         "language": language,
         "age_band": age_band,
         "ethnicity": ethnicity,
+        "imd_decile": imd_decile,
         "recorded_at": when,
     }
 

@@ -13,8 +13,9 @@ other tables:
   rows added), grouped once by site, month and week in a materialised common table
   expression and summed four ways in SQL, so a page reads one row per site, month or
   week, never one per day;
-- midwife, language, ethnicity and age band from counts by value (rolled by month; raw rows
-  taken once in a materialised common table expression and grouped four ways).
+- midwife, language, ethnicity, age band and deprivation decile from counts by value
+  (rolled by month; raw rows taken once in a materialised common table expression and
+  grouped five ways).
 """
 
 from collections import defaultdict
@@ -61,6 +62,7 @@ BY_COLUMN: dict[str, tuple[str, Callable[[str], object]]] = {
     "language": ("language", str),
     "ethnicity": ("ethnicity", str),
     "age_band": ("age_band", str),
+    "imd_decile": ("imd_decile", int),
 }
 
 
@@ -68,6 +70,9 @@ BY_COLUMN: dict[str, tuple[str, Callable[[str], object]]] = {
 class Approaches:
     consented: int = 0
     declined: int = 0
+
+    def __add__(self, other: "Approaches") -> "Approaches":
+        return Approaches(self.consented + other.consented, self.declined + other.declined)
 
     @property
     def approached(self) -> int:

@@ -15,7 +15,11 @@ from cohort.governance.periods import months
 from cohort.models import BirthCount
 
 NOT_KNOWN = ""  # an age band or ethnicity not known, as BirthCount keeps it
-COLUMNS = {"ethnicity": BirthCount.ethnicity, "age_band": BirthCount.age_band}
+COLUMNS = {
+    "ethnicity": BirthCount.ethnicity,
+    "age_band": BirthCount.age_band,
+    "imd_decile": BirthCount.imd_decile,
+}
 
 
 def any_counted(session: Session) -> bool:
@@ -34,7 +38,8 @@ def network_wide(session: Session, filters: Filters) -> bool:
 
 def births_by(session: Session, filters: Filters, dimension: str) -> dict[str | None, int] | None:
     """Births in the months of the period by ``dimension`` (``ethnicity`` or ``age_band``,
-    the consent form's codes; None: not known); None while no maternity file is counted."""
+    the consent form's codes, or ``imd_decile``, ``1`` to ``10``; None: not known); None
+    while no maternity file is counted."""
     if not any_counted(session):
         return None
     column = COLUMNS[dimension]

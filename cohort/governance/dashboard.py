@@ -28,6 +28,7 @@ TABLES: dict[str, Builder] = {
     "consent-by-age-band": consent_rates.by_age_band,
     "mix-by-ethnicity": representativeness.by_ethnicity,
     "mix-by-age-band": representativeness.by_age_band,
+    "mix-by-deprivation": representativeness.by_deprivation,
     "withdrawals-by-level": withdrawals.by_level,
     "withdrawals-by-month": withdrawals.by_month,
     "withdrawals-by-time": withdrawals.by_time_to_withdrawal,
@@ -71,7 +72,7 @@ PAGES = (
         "representativeness",
         "/governance/representativeness",
         N_("Representativeness"),
-        ("mix-by-ethnicity", "mix-by-age-band"),
+        ("mix-by-ethnicity", "mix-by-age-band", "mix-by-deprivation"),
     ),
     Page(
         "withdrawals",

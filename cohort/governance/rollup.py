@@ -188,3 +188,16 @@ def recount(session: Session, site_id: int, days: Iterable[date]) -> int:
         buckets = {m.isoformat()[:7] for m in stale_months}
         written += _recount(session, site, buckets, period, month_of, MONTH_SPLITS)
     return written
+
+
+def recount_split(session: Session, split: str) -> int:
+    """Count again every rolled-up month of one split whose values were rewritten in place
+    (the deprivation deciles, when a lookup is loaded); the number of rows written."""
+    hold(session)
+    last, first = rolled_through(session, "month"), _earliest(session)
+    session.connection().execute(ROLLED.delete().where(ROLLED.c.split == split))
+    if last is None or first is None:
+        return 0
+    end = next_month(date.fromisoformat(f"{last}-01")) - timedelta(days=1)
+    counts = _counts(session, Filters(first, end, None), month_of, {split: MONTH_SPLITS[split]})
+    return _write(session, counts)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, func, select
 
+from cohort import imd
 from cohort.age_bands import band_of
 from cohort.models import BirthCount, LinkageRun
 from forms.dictionary import parse
@@ -40,7 +41,29 @@ def mothers(ages: list[int], booked: str, ethnicity: str | None = None) -> pd.Da
 
 
 def as_dict(counted: pd.DataFrame) -> dict[tuple[str, str, str], int]:
-    return {(m, a, e): n for m, a, e, n in counted.itertuples(index=False)}
+    """Births by month, age band and ethnicity, whatever their deciles."""
+    summed = counted.groupby(["month", "age_band", "ethnicity"]).births.sum()
+    return {key: int(n) for key, n in summed.items()}
+
+
+def by_decile(counted: pd.DataFrame) -> dict[str, int]:
+    return {key: int(n) for key, n in counted.groupby("imd_decile").births.sum().items()}
+
+
+LOOKUP = {"BD1 1AA": 1, "BD9 4QT": 10}
+
+
+def test_births_are_counted_by_the_decile_their_postcode_has_in_the_lookup():
+    rows = mothers([27] * 6, "2026-03-10", "A").assign(
+        postcode=["BD1 1AA", "bd11aa", " BD1  1AA ", "BD9 4QT", "LS1 4AP", None]
+    )
+    assert by_decile(births.count(rows, MATERNITY, LOOKUP)) == {"1": 3, "10": 1, "": 2}
+
+
+def test_with_no_lookup_loaded_every_birth_is_of_decile_not_known():
+    rows = mothers([27] * 3, "2026-03-10", "A").assign(postcode="BD1 1AA")
+    assert by_decile(births.count(rows, MATERNITY)) == {"": 3}
+    assert by_decile(births.count(rows, MATERNITY, {})) == {"": 3}
 
 
 def test_exactly_n_births_of_each_band_in_march_are_counted_as_such():
@@ -213,7 +236,8 @@ def test_the_counts_hold_no_identifier_and_no_record_id(linkage):
     engine = linkage.instance.engine
     columns = {c["name"] for c in inspect(engine).get_columns("birthcount")}
     assert columns == {
-        "id", "source", "file_sha256", "site_id", "month", "age_band", "ethnicity", "births"
+        "id", "source", "file_sha256", "site_id", "month", "age_band", "ethnicity",
+        "imd_decile", "births"
     }  # fmt: skip
     with Session(engine) as s:
         rows = s.exec(select(BirthCount)).all()
@@ -221,6 +245,29 @@ def test_the_counts_hold_no_identifier_and_no_record_id(linkage):
     assert all(re.fullmatch(r"\d{4}-\d{2}", r.month) for r in rows)
     assert {r.age_band for r in rows} <= {*BANDS, ""}
     assert {r.ethnicity for r in rows} <= ONS_CODES | {""}
+    assert {r.imd_decile for r in rows} <= {str(d) for d in range(1, 11)} | {""}
     stored = {str(getattr(r, c)) for r in rows for c in columns}
     from_file = {v for col in MATERNITY.columns[:7] for v in partner[col] if v}
     assert not stored & (from_file | set(truth["record_id"]))
+
+
+def test_a_loaded_lookup_counts_the_files_births_by_decile(linkage, tmp_path):
+    path, _ = linkage.deliver("maternity")
+    partner = pd.read_csv(path, dtype=str, keep_default_na=False)
+    listed = sorted(set(partner["Postcode"]))[:5]
+    lookup = tmp_path / "imd.csv"
+    lookup.write_text("pcds,imd_decile\n" + "".join(f"{p},2\n" for p in listed))
+    with Session(linkage.instance.engine) as s:
+        imd.load(s, lookup, actor="test")
+        s.commit()
+    run(linkage)
+    with Session(linkage.instance.engine) as s:
+        found = s.exec(
+            select(BirthCount.imd_decile, func.sum(BirthCount.births)).group_by(
+                BirthCount.imd_decile
+            )
+        ).all()
+    dated = partner[partner["Booking_Date"] != ""]
+    in_decile_2 = int(dated["Postcode"].isin(listed).sum())
+    assert dict(found) == {"2": in_decile_2, "": counted(linkage) - in_decile_2}
+    assert in_decile_2 > 0

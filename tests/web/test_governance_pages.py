@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from cohort import audit
 from cohort.db import session_scope
-from cohort.models import AuditEvent, BirthCount, LinkageRun, Participant, Site, User
+from cohort.models import AuditEvent, BirthCount, ImdLookup, LinkageRun, Participant, Site, User
 from cohort.research import sample_world
 from tests.governance.seed import at, consents, declines
 from tests.web.conftest import csrf_of, ensure_site, sign_in
@@ -254,6 +254,21 @@ def test_linkage_coverage_counts_consented_participants_on_the_page_and_in_downl
     published = _csv(client.get("/governance/download", params={**params, "publishable": "true"}))
     assert published["maternity"][:2] == ["10", "suppressed"]  # 7 is at the threshold
     assert published["maternity"][-2] == "suppressed"
+
+
+def test_the_representativeness_page_says_whether_an_imd_lookup_is_loaded(client, network):
+    sign_in(client, "network")
+    before = client.get("/governance/representativeness", params=MARCH).text
+    assert "No postcode-to-IMD lookup is loaded" in before
+    assert "quintile 1 is the most deprived" in before
+    with session_scope(network.engine) as db:
+        db.add(ImdLookup(file_name="imd2019.csv", sha256="ab" * 32, rows=1234, loaded_by="cli"))
+    after = client.get("/governance/representativeness", params=MARCH).text
+    assert "No postcode-to-IMD lookup is loaded" not in after
+    assert "1234 postcodes from imd2019.csv" in after and "IMD quintile" in after
+    params = {**MARCH, "table": "mix-by-deprivation", "publishable": "true"}
+    published = _csv(client.get("/governance/download", params=params))
+    assert published["Not recorded"][:3] == ["85", "20", "105"]  # the seeded rows: no decile
 
 
 def test_the_representativeness_page_shows_births_and_says_when_they_are_network_wide(

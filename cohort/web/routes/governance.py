@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from cohort import audit, i18n
+from cohort import audit, i18n, imd
 from cohort.db import session_scope
 from cohort.errors import CohortError
 from cohort.governance import access, births, linkage, rollup, withdrawals
@@ -78,6 +78,7 @@ def _extras(db: Session, page: Page, filters: Filters) -> dict:
         return {
             "births_counted": births.any_counted(db),
             "births_network_wide": births.network_wide(db, filters),
+            "imd_lookup": imd.current(db),
         }
     if page.key == "access":
         return {"chain": access.latest_check(db), "linkage_ran": linkage.any_runs(db)}
