@@ -73,6 +73,17 @@ def test_someone_elses_valid_nhs_number_does_not_link_to_them(cohort, delivery, 
     assert found[found["record_id"] == "X1"].empty
 
 
+def test_someone_elses_number_on_a_members_row_links_her_as_if_it_were_missing(
+    cohort, delivery, model
+):
+    member, other = cohort.iloc[4], cohort.iloc[5]
+    details = member[list(CANONICAL)].to_dict()
+    # Her birthday mistyped too: the differing number must not count against her.
+    row = record(**{**details, "nhs_number": other["nhs_number"], "date_of_birth": "1901-01-01"})
+    found = link(cohort, with_rows(delivery, row), model=model).set_index("record_id")
+    assert found.loc["X1", ["study_id", "method"]].tolist() == [member["study_id"], "probabilistic"]
+
+
 def test_a_namesake_born_the_same_day_does_not_link_automatically(cohort, delivery, model):
     member = cohort.iloc[1]
     other = cohort_people(1, seed=98).iloc[0]
