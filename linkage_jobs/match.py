@@ -4,11 +4,11 @@ One Splink prediction scores every pair the blocking rules admit (NHS-number has
 then birthday, postcode, names), with term-frequency adjusted Fellegi-Sunter weights.
 A pair sharing an NHS number is an *exact* match only when the other identifiers, on
 their own, back it up (``CONFIRM_BITS``): partners do send rows carrying someone else's
-valid number (a child's row its mother's neighbour's, a sibling's). An unconfirmed
-shared number is then treated as no evidence at all, on every pair of that record: the
-number is someone else's, so differing from another member's says nothing either, and
-each pair stands or falls on the other identifiers like a row without a number. Each record goes to
-its single best member; pairs in the grey zone go to clerical review, not to the cohort.
+valid number (a sibling's; on a child's row, another mother's). An unconfirmed shared
+number is then taken to be someone else's and counts on none of that record's pairs:
+differing from another member's number says nothing either, and each pair stands or
+falls on the other identifiers like a row without a number. Each record goes to its
+single best member; pairs in the grey zone go to clerical review, not to the cohort.
 """
 
 from dataclasses import dataclass
