@@ -26,6 +26,7 @@ from linkage_jobs.match_tables import (
     SplinkInputs,
     cohort_table,
     has_identifiers,
+    is_child_file,
     source_table,
     splink_db,
 )
@@ -86,7 +87,8 @@ def link_with_model(
     with splink_db(left, right) as inputs:
         model = model or train_in(inputs, source_name, seed=0)
         pairs = _scored_pairs(inputs, model, clerical_floor)
-    return Linked(_best_per_record(pairs, model, threshold, clerical_floor), model)
+    matches = _best_per_record(pairs, model, threshold, clerical_floor, is_child_file(source))
+    return Linked(matches, model)
 
 
 def _check_thresholds(threshold: float, clerical_floor: float) -> None:
@@ -145,7 +147,7 @@ def _differing_nhs_bits(model: LinkageModel) -> float:
 
 
 def _best_per_record(
-    pairs: pd.DataFrame, model: LinkageModel, threshold: float, floor: float
+    pairs: pd.DataFrame, model: LinkageModel, threshold: float, floor: float, stand_in: bool
 ) -> pd.DataFrame:
     prior_bits = _bits(model.settings["probability_two_random_records_match"])
     without_nhs = pairs["match_weight"] - pairs["nhs_bits"]
@@ -155,8 +157,11 @@ def _best_per_record(
     misnumbered = pairs["number_held"] & ~confirmed.groupby(pairs["record_id"]).transform("any")
     weight = np.where(misnumbered, without_nhs, pairs["match_weight"])
     # Two different valid NHS numbers and different addresses: a namesake born the same
-    # day looks exactly like this, so only a person may decide it is the same woman.
-    conflicting = (pairs["nhs_bits"] < 0) & (pairs["postcode_bits"] < 0) & ~misnumbered
+    # day looks exactly like this, so only a person may decide it is the same woman. A
+    # child's row standing in for its mother has only her family name and postcode
+    # besides: with another valid number, her sister at the same address looks the same.
+    differing = (pairs["nhs_bits"] < 0) & ~misnumbered
+    conflicting = differing & ((pairs["postcode_bits"] < 0) | stand_in)
     scored = pairs.assign(
         match_probability=1 / (1 + np.exp2(-weight)),
         exact=confirmed,

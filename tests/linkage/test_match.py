@@ -134,6 +134,21 @@ def test_child_records_link_to_the_mother_through_her_nhs_number(small_cohort):
     assert len(linked) / len(via_number) > 0.85
 
 
+def test_a_childs_row_naming_another_mother_at_her_address_goes_to_a_person(small_cohort):
+    # Her sister at the same address: the family name and postcode agree, the mother's
+    # NHS number on the row is another valid one, and nothing else is compared.
+    cohort = small_cohort
+    children, _ = partner_records(cohort, rows=2_000, member_share=0.3, seed=13, subject="child")
+    member, sister = cohort.iloc[0], cohort_people(1, seed=97).iloc[0]
+    row = record(
+        family_name=member["family_name"],
+        postcode=member["postcode"],
+        mother_nhs_number=sister["nhs_number"],
+    )
+    found = link(cohort, with_rows((children,), row))
+    assert set(found.loc[found["record_id"] == "X1", "method"]) <= {"clerical"}
+
+
 def test_a_stored_key_gives_the_same_links_as_a_random_one(cohort, delivery, model, links):
     again = link(cohort, delivery[0], model=model)
     pd.testing.assert_frame_equal(links, again)
