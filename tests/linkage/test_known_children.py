@@ -1,18 +1,15 @@
 """A child an earlier run resolved links to its mother by its own NHS number, whatever its
 row says of her, when its birthday and sex agree and her consent covers the source."""
 
-from collections.abc import Iterator
-
 import pandas as pd
 import pytest
 
 from cohort.db import session_scope
 from cohort.instance import Instance
-from cohort.models import Participant, Site
 from linkage_jobs import children, known_children
 from linkage_jobs.cohort_identities import Cohort
 from linkage_jobs.spec import IDENTIFIER_FIELDS
-from tests.web.conftest import make_instance
+from tests.linkage.test_children import world as mother  # noqa: F401 (a fixture)
 
 MOTHER = "BB-MOTHER1"
 CHILD = {"nhs_number": "9434765919", "date_of_birth": "2025-03-02", "sex": "M"}
@@ -27,23 +24,15 @@ def cohort_of(participant_ids: dict[str, int]) -> Cohort:
 
 
 @pytest.fixture
-def world(db_url, tmp_path) -> Iterator[tuple[Instance, Cohort]]:
+def world(mother) -> tuple[Instance, Cohort]:  # noqa: F811 (the fixture, imported)
     """An instance whose one mother has a child met before, and her cohort."""
-    instance = make_instance(tmp_path / "var", db_url)
+    instance, mother_id = mother
     with session_scope(instance.engine) as s:
-        site = Site(code="TST", name="Test")
-        s.add(site)
-        s.flush()
-        mother = Participant(study_id=MOTHER, site_id=site.id)
-        s.add(mother)
-        s.flush()
-        mother_id = mother.id
         keys = children.child_keys(
             instance.keys, mother_id, CHILD["nhs_number"], CHILD["date_of_birth"], CHILD["sex"]
         )
         children.resolve(s, mother_id, *keys)
-    yield instance, cohort_of({MOTHER: mother_id})
-    instance.engine.dispose()
+    return instance, cohort_of({MOTHER: mother_id})
 
 
 def row(**fields: str | None) -> pd.DataFrame:
