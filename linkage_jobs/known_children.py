@@ -71,46 +71,40 @@ def _by_mother_and_birth(
 ) -> pd.DataFrame:
     """Rows whose one candidate mother (her number or postcode on the row) has a known
     child of the row's birthday and sex."""
-    mothers = standardise(cohort.frame)[["study_id", "nhs_number", "postcode"]]
+    born = _known_births(session, set(cohort.participant_ids.values()))
+    having = {sid for sid, pid in cohort.participant_ids.items() if pid in {m for m, _ in born}}
+    mothers = standardise(cohort.frame[cohort.frame["study_id"].isin(having)])
     rows = records[["record_id", "mother_nhs_number", "postcode", "date_of_birth", "sex"]]
     rows = rows[rows["date_of_birth"].notna() & rows["sex"].notna()]
     pairs = pd.concat(
         [
             rows.merge(
-                mothers.dropna(subset=["nhs_number"]),
+                mothers[["study_id", "nhs_number"]].dropna(),
                 left_on="mother_nhs_number",
                 right_on="nhs_number",
-                suffixes=("", "_m"),
             ),
-            rows.merge(mothers.dropna(subset=["postcode"]), on="postcode", suffixes=("", "_m")),
+            rows.merge(mothers[["study_id", "postcode"]].dropna(), on="postcode"),
         ]
     ).drop_duplicates(["record_id", "study_id"])
-    if pairs.empty:
-        return pd.DataFrame(columns=["record_id", "study_id"], dtype=object)
-    pairs["mother_id"] = pairs["study_id"].map(cohort.participant_ids)
-    born = _known_births(session, sorted(set(pairs["mother_id"])))
-    confirmed = [
-        (mother_id, child_keys(keys, mother_id, None, day, sex)[1][:GROUP_HEX]) in born
-        for mother_id, day, sex in pairs[["mother_id", "date_of_birth", "sex"]].itertuples(
-            index=False, name=None
-        )
-    ]
+    mother_ids = pairs["study_id"].map(cohort.participant_ids)
+    confirmed = pd.Series(
+        [
+            (mother_id, child_keys(keys, mother_id, None, day, sex)[1][:GROUP_HEX]) in born
+            for mother_id, day, sex in zip(
+                mother_ids, pairs["date_of_birth"], pairs["sex"], strict=True
+            )
+        ],
+        index=pairs.index,
+        dtype=bool,
+    )
     found = pairs[confirmed]
     return found[~found["record_id"].duplicated(keep=False)][["record_id", "study_id"]]
 
 
-def _known_births(session: Session, mother_ids: list[int]) -> set[tuple[int, str]]:
+def _known_births(session: Session, mothers: set[int]) -> set[tuple[int, str]]:
     """(mother, the birth key's birthday-and-sex part) of these mothers' known children."""
-    found: set[tuple[int, str]] = set()
-    for start in range(0, len(mother_ids), LOOKUP_CHUNK):
-        chunk = mother_ids[start : start + LOOKUP_CHUNK]
-        rows = session.exec(
-            select(ChildParticipant.mother_id, ChildParticipant.birth_key).where(
-                ChildParticipant.mother_id.in_(chunk)  # type: ignore[attr-defined]
-            )
-        ).all()
-        found |= {(mother_id, key[:GROUP_HEX]) for mother_id, key in rows}
-    return found
+    rows = session.exec(select(ChildParticipant.mother_id, ChildParticipant.birth_key)).all()
+    return {(mother_id, key[:GROUP_HEX]) for mother_id, key in rows if mother_id in mothers}
 
 
 def preferred(known: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:

@@ -3,9 +3,11 @@ row says of her, when its birthday and sex agree and her consent covers the sour
 
 import pandas as pd
 import pytest
+from sqlmodel import select
 
 from cohort.db import session_scope
 from cohort.instance import Instance
+from cohort.models import Participant, Site
 from linkage_jobs import children, known_children
 from linkage_jobs.cohort_identities import Cohort
 from linkage_jobs.spec import IDENTIFIER_FIELDS
@@ -101,3 +103,17 @@ def test_a_known_child_replaces_what_matching_made_of_its_row():
         ("R1", MOTHER, 1.0, "exact"),
         ("R2", "BB-OTHER", 0.9, "probabilistic"),
     ]
+
+
+def test_two_mothers_at_the_postcode_with_a_child_of_that_birthday_are_left_to_matching(world):
+    instance, cohort = world
+    with session_scope(instance.engine) as s:
+        neighbour = Participant(study_id="BB-MOTHER2", site_id=s.exec(select(Site.id)).first())
+        s.add(neighbour)
+        s.flush()
+        keys = children.child_keys(
+            instance.keys, neighbour.id, None, CHILD["date_of_birth"], CHILD["sex"]
+        )
+        children.resolve(s, neighbour.id, *keys)
+        both = cohort_of({**cohort.participant_ids, "BB-MOTHER2": neighbour.id})
+    assert linked(world, row(nhs_number=None, postcode=HER["postcode"]), both) == []
