@@ -60,7 +60,7 @@ def test_a_delivery_links_to_the_cohort_as_its_ground_truth_says(linkage):
     # The first child source meets children the cohort does not know: a row stands in for
     # its mother, and one whose only link is her number (someone else's number looks the
     # same), a postcode (neighbours, flats) or a family name is missed, not guessed. That
-    # is about one row in nine (0.89 the ceiling over many files).
+    # is about one row in nine (0.88 the ceiling over many files).
     [("maternity", RECALL), ("birth_notifications", 0.85)],
 )
 def test_a_run_reports_its_precision_and_recall_against_the_ground_truth(linkage, source, recall):
