@@ -115,9 +115,7 @@ def _scored_pairs(inputs: SplinkInputs, model: LinkageModel, floor: float) -> pd
             "record_id": record_ids,
             # Whether a member holds the record's number: that pair may score too low to
             # be among these, yet says the number is someone else's if nothing confirms it.
-            "number_held": pd.Series(record_ids)
-            .isin(_records_with_a_members_number(inputs))
-            .to_numpy(),
+            "number_held": _held(record_ids, _records_with_a_members_number(inputs)),
             "match_weight": pairs["match_weight"].to_numpy(),
             # Only a shared number carries positive weight (missing is 0, differing < 0).
             "nhs_agrees": (pairs[f"mw_{NHS}"] > 0).to_numpy(),
@@ -127,12 +125,16 @@ def _scored_pairs(inputs: SplinkInputs, model: LinkageModel, floor: float) -> pd
     )
 
 
-def _records_with_a_members_number(inputs: SplinkInputs) -> list[str]:
+def _held(record_ids: np.ndarray, held: set[str]) -> np.ndarray:
+    return np.fromiter((r in held for r in record_ids), dtype=bool, count=len(record_ids))
+
+
+def _records_with_a_members_number(inputs: SplinkInputs) -> set[str]:
     sql = (
         f"SELECT DISTINCT r.unique_id FROM {PARTNER} AS r "  # noqa: S608 (our names)
         f"WHERE r.{NHS} IN (SELECT {NHS} FROM {COHORT})"
     )
-    return [row[0] for row in inputs.con.execute(sql).fetchall()]
+    return {row[0] for row in inputs.con.execute(sql).fetchall()}
 
 
 def _bits(probability: float) -> float:
