@@ -10,6 +10,10 @@ join believed, then Splink on the rest); (d) ``link()`` training its model; (e)
 ``link()`` reusing the stored model. Wall time, peak resident memory, and precision,
 recall and F1 against the ground truth.
 
+Then once, (f) ``link()`` on a child file of the same size (birth notifications: a first
+child delivery, no child known yet, each row standing in for its mother), training
+included: its precision and recall, whose ceiling is about 0.89 (``linkage_jobs`` README).
+
 ``BENCH_LINKAGE_SCALE=0.1`` runs a tenth of the size; ``BENCH_LINKAGE_RUNS`` sets the runs.
 """
 
@@ -186,6 +190,27 @@ def run(tmp: Path) -> list[Row]:
             synth_seconds,
         ),
         *(row for key in METHODS for row in _rows(key, results)),
+        *_in_child(_child_file_rows),
+    ]
+
+
+def _child_file_rows() -> list[Row]:
+    """(f): the same cohort against a child file of the same size, linked once."""
+    cohort, source, _ = _DATA
+    children, truth = partner_records(
+        cohort, rows=len(source), member_share=MEMBER_SHARE, seed=3, subject="child"
+    )
+    start = time.perf_counter()
+    q = measure(link(cohort, children), truth)
+    title = "(f) link() on a child file (first delivery), training included"
+    return [
+        Row(f"{title}: wall time", "s", time.perf_counter() - start),
+        Row(
+            f"{title}: F1 {q.f1:.4f} (precision {q.precision:.4f}, recall {q.recall:.4f}; "
+            f"{q.false_pos:,} false, {q.false_neg:,} missed)",
+            "%",
+            q.f1 * 100,
+        ),
     ]
 
 

@@ -17,7 +17,8 @@ and they carry NHS numbers). Among the children of one mother, birthday and sex,
 | has a given name   | has that name; else the one child met without a name; else new |
 | has no given name  | was met first (twins told apart only by name stay ambiguous) |
 
-A child with a known NHS number other than the row's is never a candidate.
+A child with a known NHS number other than the row's is never a candidate, and a row
+carrying the number of another mother's child is taken as a row without a number.
 """
 
 import hashlib
@@ -103,6 +104,8 @@ def resolve(session: Session, mother_id: int, nhs_index: str | None, birth_key: 
         known = session.exec(
             select(ChildParticipant).where(ChildParticipant.nhs_index == nhs_index)
         ).first()
+        if known is not None and known.mother_id != mother_id:  # another mother's child's
+            known = nhs_index = None
     if known is None:
         siblings = session.exec(
             select(ChildParticipant)

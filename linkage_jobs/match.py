@@ -4,9 +4,11 @@ One Splink prediction scores every pair the blocking rules admit (NHS-number has
 then birthday, postcode, names), with term-frequency adjusted Fellegi-Sunter weights.
 A pair sharing an NHS number is an *exact* match only when the other identifiers, on
 their own, back it up (``CONFIRM_BITS``): partners do send rows carrying someone else's
-valid number. An unconfirmed shared number is then treated as no evidence at all, and
-the pair stands or falls on the other identifiers like any other. Each record goes to
-its single best member; pairs in the grey zone go to clerical review, not to the cohort.
+valid number (a sibling's; on a child's row, another mother's). An unconfirmed shared
+number is then taken to be someone else's and counts on none of that record's pairs:
+differing from another member's number says nothing either, and each pair stands or
+falls on the other identifiers like a row without a number. Each record goes to its
+single best member; pairs in the grey zone go to clerical review, not to the cohort.
 """
 
 from dataclasses import dataclass
@@ -20,9 +22,11 @@ from linkage_jobs.comparisons import NHS
 from linkage_jobs.keyed_hash import random_key
 from linkage_jobs.match_tables import (
     COHORT,
+    PARTNER,
     SplinkInputs,
     cohort_table,
     has_identifiers,
+    is_child_file,
     source_table,
     splink_db,
 )
@@ -83,7 +87,8 @@ def link_with_model(
     with splink_db(left, right) as inputs:
         model = model or train_in(inputs, source_name, seed=0)
         pairs = _scored_pairs(inputs, model, clerical_floor)
-    return Linked(_best_per_record(pairs, model, threshold, clerical_floor), model)
+    matches = _best_per_record(pairs, model, threshold, clerical_floor, is_child_file(source))
+    return Linked(matches, model)
 
 
 def _check_thresholds(threshold: float, clerical_floor: float) -> None:
@@ -98,13 +103,19 @@ def _check_thresholds(threshold: float, clerical_floor: float) -> None:
 
 def _scored_pairs(inputs: SplinkInputs, model: LinkageModel, floor: float) -> pd.DataFrame:
     linker = Linker(inputs.tables, model.settings, log_level=None)
-    # An unconfirmed NHS number only lowers a pair's weight, so the floor is safe here.
-    pairs = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
+    # Scored down to the floor less a differing number's weight: a record found to carry
+    # someone else's number gets that weight back (``_best_per_record``).
+    lowest = _bits(floor) + min(0.0, _differing_nhs_bits(model))
+    pairs = linker.inference.predict(threshold_match_weight=lowest).as_pandas_dataframe()
     on_left = pairs["source_dataset_l"] == f"{COHORT}_input"
+    record_ids = np.where(on_left, pairs["unique_id_r"], pairs["unique_id_l"])
     return pd.DataFrame(
         {
             "study_id": np.where(on_left, pairs["unique_id_l"], pairs["unique_id_r"]),
-            "record_id": np.where(on_left, pairs["unique_id_r"], pairs["unique_id_l"]),
+            "record_id": record_ids,
+            # Whether a member holds the record's number: that pair may score too low to
+            # be among these, yet says the number is someone else's if nothing confirms it.
+            "number_held": _held(record_ids, _records_with_a_members_number(inputs)),
             "match_weight": pairs["match_weight"].to_numpy(),
             # Only a shared number carries positive weight (missing is 0, differing < 0).
             "nhs_agrees": (pairs[f"mw_{NHS}"] > 0).to_numpy(),
@@ -114,17 +125,45 @@ def _scored_pairs(inputs: SplinkInputs, model: LinkageModel, floor: float) -> pd
     )
 
 
+def _held(record_ids: np.ndarray, held: set[str]) -> np.ndarray:
+    return np.fromiter((r in held for r in record_ids), dtype=bool, count=len(record_ids))
+
+
+def _records_with_a_members_number(inputs: SplinkInputs) -> set[str]:
+    sql = (
+        f"SELECT DISTINCT r.unique_id FROM {PARTNER} AS r "  # noqa: S608 (our names)
+        f"WHERE r.{NHS} IN (SELECT {NHS} FROM {COHORT})"
+    )
+    return {row[0] for row in inputs.con.execute(sql).fetchall()}
+
+
+def _bits(probability: float) -> float:
+    return float(np.log2(probability / (1 - probability)))
+
+
+def _differing_nhs_bits(model: LinkageModel) -> float:
+    """The weight of two different NHS numbers (the comparison's "all other" level)."""
+    (nhs,) = [c for c in model.settings["comparisons"] if c["output_column_name"] == NHS]
+    different = nhs["comparison_levels"][-1]
+    return float(np.log2(different["m_probability"] / different["u_probability"]))
+
+
 def _best_per_record(
-    pairs: pd.DataFrame, model: LinkageModel, threshold: float, floor: float
+    pairs: pd.DataFrame, model: LinkageModel, threshold: float, floor: float, stand_in: bool
 ) -> pd.DataFrame:
-    prior = model.settings["probability_two_random_records_match"]
-    prior_bits = np.log2(prior / (1 - prior))
+    prior_bits = _bits(model.settings["probability_two_random_records_match"])
     without_nhs = pairs["match_weight"] - pairs["nhs_bits"]
     confirmed = pairs["nhs_agrees"] & (without_nhs - prior_bits >= CONFIRM_BITS)
-    weight = np.where(pairs["nhs_agrees"] & ~confirmed, without_nhs, pairs["match_weight"])
+    # A member's number that no pair confirms is someone else's: it counts on none of the
+    # record's pairs.
+    misnumbered = pairs["number_held"] & ~confirmed.groupby(pairs["record_id"]).transform("any")
+    weight = np.where(misnumbered, without_nhs, pairs["match_weight"])
     # Two different valid NHS numbers and different addresses: a namesake born the same
-    # day looks exactly like this, so only a person may decide it is the same woman.
-    conflicting = (pairs["nhs_bits"] < 0) & (pairs["postcode_bits"] < 0)
+    # day looks exactly like this, so only a person may decide it is the same woman. A
+    # child's row standing in for its mother has only her family name and postcode
+    # besides: with another valid number, her sister at the same address looks the same.
+    differing = (pairs["nhs_bits"] < 0) & ~misnumbered
+    conflicting = differing & ((pairs["postcode_bits"] < 0) | stand_in)
     scored = pairs.assign(
         match_probability=1 / (1 + np.exp2(-weight)),
         exact=confirmed,

@@ -7,7 +7,9 @@ For each file (oldest name first), under the source's lock:
 2. validated against the spec; a refused file is moved to ``quarantine/<source>/`` beside
    a ``.reason.txt`` and recorded as ``quarantined`` (other files and sources go on);
 3. standardised and matched against the consenting cohort (decrypted in memory only),
-   with the source's stored model, or one trained and stored on first use;
+   with the source's stored model, or one trained and stored on first use; in a child
+   source, a child an earlier run resolved links by its own NHS number
+   (``known_children``);
 4. consent checked again for every matched participant at write time (``consent
    filtered`` counts the records dropped); grey-zone pairs queued for clerical review;
 5. written to the research store in one transaction, keyed by study ID (a child's own for
@@ -40,7 +42,7 @@ from cohort.errors import CohortError
 from cohort.instance import Instance
 from cohort.models import ClericalPair, LinkageRun, Withdrawal
 from cohort.withdrawal_levels import LEVELS
-from linkage_jobs import births, children, clerical, ground_truth, store
+from linkage_jobs import births, children, clerical, ground_truth, known_children, store
 from linkage_jobs.cohort_identities import Cohort, consented, load_cohort
 from linkage_jobs.coverage import covering_item
 from linkage_jobs.keyed_hash import nhs_hashes
@@ -296,6 +298,10 @@ def _link_and_write(
     model, matches = linked.model, linked.matches
     if stored is None and model is not None:  # a first run stores the model it trained
         save(model, places.models)
+    if spec.subject == "child":  # a child met before links by its own number
+        with Session(instance.engine) as session:
+            known = known_children.mothers_by_child_number(session, instance.keys, records, cohort)
+        matches = known_children.preferred(known, matches)
     by_method = {m: int((matches["method"] == m).sum()) for m in METHODS}
     counts |= {
         "quality": ground_truth.measured(instance.settings, spec.name, run.file_sha256, matches),

@@ -31,9 +31,15 @@ CORRUPTION = {
 NHS_MISSING, NHS_MISTYPED, NHS_SOMEONE_ELSES = 0.035, 0.035, 0.03
 DUPLICATE_SHARE = 0.10  # member rows that repeat a member already in the file
 NAMESAKE_SHARE = 0.005  # non-member rows: a member's names and birthday, another person
-# Child records: how the mother's NHS number arrives on the child's row.
+# Child records: how the mother's NHS number arrives on the child's row. The child's own
+# number arrives as a mother's does (NHS_MISSING, ...). A member's child is the same child
+# in every delivery (``cohort_children``), so a later child source meets children an
+# earlier one did.
 MOTHER_NHS_MISSING, MOTHER_NHS_WRONG = 0.08, 0.04
 CHILD_KEEPS_FAMILY_NAME, CHILD_SAME_POSTCODE = 0.75, 0.92
+CHILDREN_SEED = 0
+CHILDREN_BORN_SINCE = date(2020, 1, 1)
+OWN = ["nhs_number", "given_name", "date_of_birth", "sex"]  # a child's own identifiers
 
 NAME_POOL_PER_LOCALE = 400
 REFERENCE_DAY = date(2026, 1, 1)
@@ -61,8 +67,9 @@ def partner_records(
 
     About ``member_share`` of the rows belong to cohort members (some twice), corrupted as
     in ``CORRUPTION``; the rest are other people, a few of them near-namesakes of members.
-    ``subject="child"`` gives each row a child of the mother, carrying her NHS number in
-    ``mother_nhs_number``; the truth still names the mother's study_id.
+    ``subject="child"`` gives each row a child of the mother (a member's own child, from
+    ``cohort_children``), carrying her NHS number in ``mother_nhs_number``; the truth
+    still names the mother's study_id.
     """
     if subject not in ("mother", "child"):
         raise ValueError(f"subject must be 'mother' or 'child', not {subject!r}")
@@ -78,7 +85,7 @@ def partner_records(
     )
     records = pd.concat([members, others], ignore_index=True)
     if subject == "child":
-        records = _children_of(rng, records, cohort, taken)
+        records = _children_of(rng, records, study_ids, cohort, taken)
     order = rng.permutation(len(records))
     records = records.iloc[order].reset_index(drop=True)
     records.insert(0, "record_id", [f"R{i:07d}" for i in range(len(records))])
@@ -124,15 +131,23 @@ def _corrupt(rng: np.random.Generator, rows: pd.DataFrame, cohort: pd.DataFrame)
     lower = hit(CORRUPTION["lower_case"])
     for column in ("given_name", "family_name", "postcode"):
         rows.loc[lower, column] = rows[column][lower].str.lower()
-    draw = rng.random(n)
+    rows["nhs_number"] = _corrupt_numbers(rng, rows["nhs_number"], cohort["nhs_number"])
+
+
+def _corrupt_numbers(rng: np.random.Generator, numbers: pd.Series, pool: pd.Series) -> pd.Series:
+    """NHS numbers as partners send them: some missing, mistyped, or another's (``pool``)."""
+    out = numbers.to_numpy(dtype=object).copy()
+    draw = rng.random(len(out))
     missing = draw < NHS_MISSING
     mistyped = (draw >= NHS_MISSING) & (draw < NHS_MISSING + NHS_MISTYPED)
     elses = (draw >= NHS_MISSING + NHS_MISTYPED) & (
         draw < NHS_MISSING + NHS_MISTYPED + NHS_SOMEONE_ELSES
     )
-    rows.loc[missing, "nhs_number"] = None
-    rows.loc[mistyped, "nhs_number"] = _mistype_digits(rng, rows["nhs_number"][mistyped])
-    rows.loc[elses, "nhs_number"] = rng.choice(cohort["nhs_number"].to_numpy(), elses.sum())
+    out[missing] = None
+    out[mistyped] = _mistype_digits(rng, pd.Series(out[mistyped]))
+    if len(pool):
+        out[elses] = rng.choice(pool.to_numpy(), elses.sum())
+    return pd.Series(out, index=numbers.index, dtype=object)
 
 
 def _typo(rng: np.random.Generator, names: pd.Series) -> list[str]:
@@ -202,19 +217,40 @@ def _make_namesakes(
         others.loc[: n - 1, column] = source[column].to_numpy()
 
 
-def _children_of(
-    rng: np.random.Generator, mothers: pd.DataFrame, cohort: pd.DataFrame, taken: np.ndarray
-) -> pd.DataFrame:
-    """A child for each mother's row: own number, birthday and sex; her number alongside."""
+def cohort_children(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Each member's child, by her study_id: its own identifiers (``OWN``), the same
+    whatever the delivery, drawn from ``CHILDREN_SEED`` in study_id order."""
+    rng = np.random.default_rng(CHILDREN_SEED)
+    mothers = cohort["study_id"].sort_values().to_numpy()
     n = len(mothers)
-    numbers = _nhs_numbers(rng, n, np.concatenate([taken, _as_int(mothers["nhs_number"])]))
-    children = _people(rng, n, numbers, born_since=date(2020, 1, 1))
+    children = _people(rng, n, _nhs_numbers(rng, n, _as_int(cohort["nhs_number"])))
+    children["date_of_birth"] = _birthdays(rng, n, CHILDREN_BORN_SINCE)
+    children["sex"] = rng.choice(np.array(["F", "M"]), n)
+    return children[OWN].set_axis(mothers)
+
+
+def _children_of(
+    rng: np.random.Generator,
+    mothers: pd.DataFrame,
+    study_ids: np.ndarray,
+    cohort: pd.DataFrame,
+    taken: np.ndarray,
+) -> pd.DataFrame:
+    """A child for each mother's row (a member's own child, else a stranger's): its own
+    details, its number as partners send it; her number alongside."""
+    n = len(mothers)
+    known = cohort_children(cohort)
+    taken = np.concatenate([taken, _as_int(mothers["nhs_number"]), _as_int(known["nhs_number"])])
+    children = _people(rng, n, _nhs_numbers(rng, n, taken), born_since=CHILDREN_BORN_SINCE)
+    children["sex"] = rng.choice(np.array(["F", "M"]), n)
+    members = pd.notna(study_ids)
+    children.loc[members, OWN] = known.loc[study_ids[members], OWN].to_numpy()
+    children["nhs_number"] = _corrupt_numbers(rng, children["nhs_number"], known["nhs_number"])
     keep = rng.random(n) < CHILD_KEEPS_FAMILY_NAME
     children.loc[keep, "family_name"] = mothers["family_name"][keep].to_numpy()
     same = rng.random(n) < CHILD_SAME_POSTCODE
     children.loc[same, "postcode"] = mothers["postcode"][same].to_numpy()
     children.loc[same, "address"] = mothers["address"][same].to_numpy()
-    children["sex"] = rng.choice(np.array(["F", "M"]), n)
     mother_nhs = mothers["nhs_number"].to_numpy(dtype=object).copy()
     draw = rng.random(n)
     mother_nhs[draw < MOTHER_NHS_MISSING] = None

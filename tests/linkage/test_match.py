@@ -73,6 +73,17 @@ def test_someone_elses_valid_nhs_number_does_not_link_to_them(cohort, delivery, 
     assert found[found["record_id"] == "X1"].empty
 
 
+def test_someone_elses_number_on_a_members_row_links_her_as_if_it_were_missing(
+    cohort, delivery, model
+):
+    member, other = cohort.iloc[4], cohort.iloc[5]
+    details = member[list(CANONICAL)].to_dict()
+    # Her birthday mistyped too: the differing number must not count against her.
+    row = record(**{**details, "nhs_number": other["nhs_number"], "date_of_birth": "1901-01-01"})
+    found = link(cohort, with_rows(delivery, row), model=model).set_index("record_id")
+    assert found.loc["X1", ["study_id", "method"]].tolist() == [member["study_id"], "probabilistic"]
+
+
 def test_a_namesake_born_the_same_day_does_not_link_automatically(cohort, delivery, model):
     member = cohort.iloc[1]
     other = cohort_people(1, seed=98).iloc[0]
@@ -121,6 +132,21 @@ def test_child_records_link_to_the_mother_through_her_nhs_number(small_cohort):
     )
     linked = via_number.merge(found[found["method"] == "exact"], on=["record_id", "study_id"])
     assert len(linked) / len(via_number) > 0.85
+
+
+def test_a_childs_row_naming_another_mother_at_her_address_goes_to_a_person(small_cohort):
+    # Her sister at the same address: the family name and postcode agree, the mother's
+    # NHS number on the row is another valid one, and nothing else is compared.
+    cohort = small_cohort
+    children, _ = partner_records(cohort, rows=2_000, member_share=0.3, seed=13, subject="child")
+    member, sister = cohort.iloc[0], cohort_people(1, seed=97).iloc[0]
+    row = record(
+        family_name=member["family_name"],
+        postcode=member["postcode"],
+        mother_nhs_number=sister["nhs_number"],
+    )
+    found = link(cohort, with_rows((children,), row))
+    assert set(found.loc[found["record_id"] == "X1", "method"]) <= {"clerical"}
 
 
 def test_a_stored_key_gives_the_same_links_as_a_random_one(cohort, delivery, model, links):

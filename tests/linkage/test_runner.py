@@ -17,7 +17,7 @@ from cohort.models import AuditEvent, ChildParticipant, ClericalPair, LinkageRun
 from linkage_jobs import ground_truth, match, model, runner, store
 from linkage_jobs.lock import SourceBusy, source_lock
 from linkage_jobs.match_tables import cohort_table
-from tests.linkage.linkage_world import LinkageWorld, world_fixture
+from tests.linkage.linkage_world import SEED, LinkageWorld, world_fixture
 
 PRECISION, RECALL = 0.99, 0.97
 
@@ -57,9 +57,11 @@ def test_a_delivery_links_to_the_cohort_as_its_ground_truth_says(linkage):
 
 @pytest.mark.parametrize(
     ("source", "recall"),
-    # A child's record without her mother's NHS number has only the child's own details,
-    # which the mothers' cohort cannot confirm: those are missed, not guessed.
-    [("maternity", RECALL), ("birth_notifications", 0.8)],
+    # The first child source meets children the cohort does not know: a row stands in for
+    # its mother, and one whose only link is her number (someone else's number looks the
+    # same), a postcode (neighbours, flats) or a family name is missed, not guessed. That
+    # is about one row in nine (0.88 the ceiling over many files).
+    [("maternity", RECALL), ("birth_notifications", 0.85)],
 )
 def test_a_run_reports_its_precision_and_recall_against_the_ground_truth(linkage, source, recall):
     _, truth = linkage.deliver(source)
@@ -69,6 +71,23 @@ def test_a_run_reports_its_precision_and_recall_against_the_ground_truth(linkage
     assert q["true_pos"] + q["false_neg"] == len(truth)
     assert q["true_pos"] + q["false_pos"] == done.matched["exact"] + done.matched["probabilistic"]
     assert "precision" in cli_link.describe(done)
+
+
+def test_a_later_child_source_links_the_children_met_before_by_their_own_numbers(linkage):
+    # Birth notifications of every mother's child (300 rows: all 120 of them, some twice),
+    # then social care, whose rows carry the child's own NHS number.
+    linkage.deliver("birth_notifications", rows=300)
+    run(linkage, "birth_notifications")
+    linkage.deliver("childrens_social_care", rows=300, seed=SEED + 1)
+    (done,) = run(linkage, "childrens_social_care")
+    q = done.quality
+    assert q["precision"] >= PRECISION and q["recall"] >= RECALL, q
+    # The same children, under the study IDs birth notifications gave them: every mother
+    # here has one child. A mistyped number that passes the check digit looks like a
+    # twin's, so now and then a child gets a second ID; never many.
+    with Session(linkage.instance.engine) as s:
+        mothers = s.exec(select(ChildParticipant.mother_id)).all()
+    assert len(mothers) - len(set(mothers)) <= 0.05 * len(set(mothers))
 
 
 def test_a_file_without_a_ground_truth_reports_none(linkage):

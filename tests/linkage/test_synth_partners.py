@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from cohort.nhs_number import is_valid
-from linkage_jobs.synth_partners import CANONICAL, cohort_people, partner_records
+from linkage_jobs.synth_partners import CANONICAL, cohort_children, cohort_people, partner_records
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,22 @@ def test_child_records_carry_the_mothers_number(cohort):
     assert not rows["nhs_number"].isin(cohort["nhs_number"]).any()  # her own number
     assert set(rows["sex"]) == {"F", "M"}
     assert (rows["date_of_birth"] > "2019-12-31").all()
+
+
+def test_a_members_child_is_the_same_child_in_every_delivery(cohort):
+    def own(seed: int) -> pd.DataFrame:
+        records, truth = partner_records(
+            cohort, rows=2_000, member_share=0.5, seed=seed, subject="child"
+        )
+        rows = truth.merge(records, on="record_id")
+        return rows[["study_id", "date_of_birth", "sex"]].drop_duplicates("study_id")
+
+    both = own(5).merge(own(6), on="study_id", suffixes=("", "_later"))
+    assert len(both) > 100
+    assert (both["date_of_birth"] == both["date_of_birth_later"]).all()
+    assert (both["sex"] == both["sex_later"]).all()
+    known = cohort_children(cohort)
+    assert known.index.is_unique and set(known.index) == set(cohort["study_id"])
 
 
 def test_an_empty_cohort_gives_only_outsiders():
