@@ -161,3 +161,56 @@ def test_the_dictionary_import_command_refuses_hostile_files(
     assert code == 2, (case, out, err)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert _state(instance) == before
+
+
+# (name, hostile NHS number) for the data manager's search for a woman.
+SEARCHES = [(name, value) for name, field, value in FORM_ANSWERS if field == "nhs_number"] + [
+    ("10 MB NHS number", TEN_MB),
+    ("NUL byte in an NHS number", "943476\x005919"),
+    ("path traversal as an NHS number", "../../etc/passwd"),
+]
+
+
+@pytest.mark.parametrize(("case", "value"), SEARCHES, ids=[s[0] for s in SEARCHES])
+def test_the_participant_search_refuses_hostile_nhs_numbers(service, case, value):
+    instance, browsers = service
+    client, _ = browsers["dm"]
+    page = client.get("/participants/find")
+    before = _state(instance)
+    response = client.post(
+        "/participants/find", data={"nhs_number": value, "csrf_token": csrf_of(page.text)}
+    )
+    assert 400 <= response.status_code < 500, (case, response.status_code)
+    assert "There is a problem" in response.text
+    assert _state(instance) == before
+    _gives_nothing_away(response.text)
+
+
+# (name, study ID in the path, level) for the withdrawal API.
+WITHDRAWALS = [
+    ("path traversal as a study ID", "..%2F..%2Fetc%2Fpasswd", "full"),
+    ("NUL byte in a study ID", "BB%00123", "full"),
+    ("60 kB study ID", "B" * 60_000, "full"),
+    ("unknown level", "BB-0000-0000", "everything"),
+    ("10 MB level", "BB-0000-0000", TEN_MB),
+    ("NUL byte in a level", "BB-0000-0000", "fu\x00ll"),
+    ("a list where a level goes", "BB-0000-0000", ["full"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "study_id", "level"), WITHDRAWALS, ids=[w[0] for w in WITHDRAWALS]
+)
+def test_the_withdrawal_api_refuses_hostile_requests(service, case, study_id, level):
+    instance, browsers = service
+    client, csrf = browsers["mw"]
+    before = _state(instance)
+    response = client.post(
+        f"/api/v1/participants/{study_id}/withdrawals",
+        json={"level": level},
+        headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bad-input-{uuid.uuid4()}"},
+    )
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
+    assert response.json()["detail"]
+    assert _state(instance) == before
+    assert "etc/passwd" not in response.text and len(response.text) < 200_000
