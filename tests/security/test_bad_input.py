@@ -7,6 +7,7 @@ audit chain's head as before), and gives nothing away: no traceback, no echo of 
 """
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from sqlmodel import select
 
 from cohort.db import session_scope
 from cohort.models import AuditHead, Consent, Identity, Instrument, Participant
+from cohort.research import projects
 from cohort.web.app import create_app
 from tests.conftest import _fresh_pg_url
 from tests.consent_world import CONSENT
@@ -53,7 +55,8 @@ DICTIONARIES = [
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def service(request, tmp_path_factory):
-    """One instance per backend, a midwife and a data manager signed in; every case
+    """One instance per backend, a midwife, a data manager and a researcher on project BAD
+    signed in; every case
     leaves it as it found it."""
     data = tmp_path_factory.mktemp(f"bad-{request.param}")
     url = (
@@ -64,9 +67,24 @@ def service(request, tmp_path_factory):
     instance = make_instance(data / "var", url)
     add_user(instance, "mw", "midwife")
     add_user(instance, "dm", "data_manager")
+    with session_scope(instance.engine) as db:
+        projects.register(
+            db,
+            projects.Approval(
+                code="BAD",
+                title="Hostile queries",
+                lead="Dr Lead",
+                approval_reference="REC-BAD",
+                approved_from=date.today(),
+                approved_until=date.today() + timedelta(days=30),
+                variables=("consent",),
+            ),
+            actor="test",
+        )
+    add_user(instance, "rs", "researcher", project_codes=["BAD"])
     app = create_app(instance)
     browsers = {}
-    for username in ("mw", "dm"):
+    for username in ("mw", "dm", "rs"):
         client = TestClient(app, raise_server_exceptions=False)
         browsers[username] = (client, sign_in(client, username))
     yield instance, browsers
@@ -214,3 +232,32 @@ def test_the_withdrawal_api_refuses_hostile_requests(service, case, study_id, le
     assert response.json()["detail"]
     assert _state(instance) == before
     assert "etc/passwd" not in response.text and len(response.text) < 200_000
+
+
+# (name, hostile aggregate query) for the query API.
+QUERIES = [
+    ("unknown dataset", {"dataset": "../../etc/passwd"}),
+    ("unknown variable to group by", {"dataset": "consent", "group_by": ["nhs_number"]}),
+    ("unknown measure", {"dataset": "consent", "measure": "DROP TABLE consent"}),
+    ("10 MB dataset name", {"dataset": TEN_MB}),
+    ("NUL byte in a dataset name", {"dataset": "cons\x00ent"}),
+    ("a huge list to group by", {"dataset": "consent", "group_by": ["site"] * 100_000}),
+    ("10 MB variable name", {"dataset": "consent", "group_by": [TEN_MB]}),
+    ("NUL byte in a filter", {"dataset": "consent", "filters": {"si\x00te": "RAE"}}),
+    ("a number where a dataset goes", {"dataset": 7}),
+    ("a list where filters go", {"dataset": "consent", "filters": ["site"]}),
+]
+
+
+@pytest.mark.parametrize(("case", "query"), QUERIES, ids=[q[0] for q in QUERIES])
+def test_the_query_api_refuses_hostile_queries(service, case, query):
+    instance, browsers = service
+    client, csrf = browsers["rs"]
+    before = _state(instance)
+    response = client.post(
+        "/api/v1/projects/BAD/queries", json=query, headers={"X-CSRF-Token": csrf}
+    )
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
+    assert response.json()["detail"]
+    assert _state(instance) == before
+    assert "Traceback" not in response.text and len(response.text) < 200_000
