@@ -261,3 +261,28 @@ def test_the_query_api_refuses_hostile_queries(service, case, query):
     assert response.json()["detail"]
     assert _state(instance) == before
     assert "Traceback" not in response.text and len(response.text) < 200_000
+
+
+# (name, raw request body) for the SQL console API.
+STATEMENTS = [
+    ("10 MB statement", b'{"sql": "SELECT \'' + TEN_MB.encode() + b"'\"}"),
+    ("NUL byte in a statement", b'{"sql": "SELECT 1\\u0000; DROP TABLE consent"}'),
+    ("not UTF-8 (Latin-1)", '{"sql": "SELECT \'caf\xe9\'"}'.encode("latin-1")),
+    ("a list where a statement goes", b'{"sql": ["SELECT 1"]}'),
+]
+
+
+@pytest.mark.parametrize(("case", "body"), STATEMENTS, ids=[s[0] for s in STATEMENTS])
+def test_the_sql_console_api_refuses_hostile_statements(service, case, body):
+    instance, browsers = service
+    client, csrf = browsers["rs"]
+    before = _state(instance)
+    response = client.post(
+        "/api/v1/projects/BAD/console",
+        content=body,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
+    assert response.json()["detail"]
+    assert _state(instance) == before
+    assert "Traceback" not in response.text and len(response.text) < 200_000
