@@ -21,7 +21,11 @@ def can_reach(user: User, participant: Participant) -> bool:
 def participant_for(session: Session, user: User, study_id: str) -> Participant:
     """The participant with ``study_id`` if ``user`` may see her, else ``NotFound``."""
     normal = study_id.strip().upper()
-    participant = session.exec(select(Participant).where(Participant.study_id == normal)).first()
+    participant = (  # no study ID holds a NUL byte, which PostgreSQL refuses to compare
+        None
+        if "\x00" in normal
+        else session.exec(select(Participant).where(Participant.study_id == normal)).first()
+    )
     if participant is None or not can_reach(user, participant):
         message = NOT_HERE if user.role in SITE_SCOPED_ROLES else NOBODY
         raise NotFound(message.format(study_id=normal[:16]), field="study_id")

@@ -100,17 +100,22 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _shown(name: str) -> str:
+    """A name quoted back in a refusal, cut short so a huge one is not echoed whole."""
+    return repr(name[:40])
+
+
 def _check(query: Query, approved: dict[str, list[str]]) -> None:
     if query.dataset not in approved:
         raise CohortError(
-            f"the project is not approved for dataset {query.dataset!r}", field="dataset"
+            f"the project is not approved for dataset {_shown(query.dataset)}", field="dataset"
         )
     allowed = approved[query.dataset]
     named = [*query.group_by, *(f for f, _ in query.filters), *([query.of] if query.of else [])]
     for name in named:
         if name not in allowed:
             raise CohortError(
-                f"{name!r} is not an approved variable of {query.dataset}", field="group_by"
+                f"{_shown(name)} is not an approved variable of {query.dataset}", field="group_by"
             )
     for _, value in query.filters:
         if len(value) > MAX_FILTER_CHARS or any(unicodedata.category(c) == "Cc" for c in value):
