@@ -10,8 +10,9 @@ row id, never an identifier, and no value of hers is kept, only which cells she 
 
 A new query is refused when any of its cells and any cell of an earlier query of the same
 project (population or group, either way round) differ by 1 to ``threshold`` people
-(symmetric difference), except a group beside the whole of a query of the same
-population: that is a group beside its own total, which secondary suppression guards.
+(symmetric difference), except when one of the two equals a cell of the other's
+query: the pair is then within one answer (a group beside the whole of a query of the
+same population is a group beside its own total, which secondary suppression guards).
 Two cells are at least the difference of their sizes apart, and two with no one in
 common their two sizes, so only cells of sizes that close, sharing someone, are compared
 person by person; two disjoint populations that close are both smaller than the
@@ -83,18 +84,17 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 Close = tuple[int, int, int, int]  # (earlier query, new cell, its cell, people apart)
 
 
-def _same_population(close: list[Close]) -> set[int]:
-    return {q for q, new, old, apart in close if new == old == POPULATION and apart == 0}
-
-
 def _too_close(close: list[Close]) -> bool:
-    """Is a pair of cells 1 to threshold people apart? A group set beside the whole of
-    an earlier query of the same population is that query's own group beside its total,
-    which the margins of ``disclosure.protect`` already guard (a repeat would be refused
-    for its own groups otherwise)."""
-    same = _same_population(close)
+    """Is a pair of cells 1 to threshold people apart, across two answers? A pair where
+    one cell equals a cell of the other's answer is not: it is then a pair within one
+    answer: the earlier one has published both already, and within the new one they are
+    ``disclosure.protect``'s to guard (a group beside its own total). This covers a group
+    beside the whole of a query of the same population, and a repeat whose groups share
+    people (a child has a school census row a year)."""
+    new_known = {(q, new) for q, new, old, apart in close if apart == 0}
+    old_known = {(q, old) for q, new, old, apart in close if apart == 0}
     return any(
-        apart > 0 and not (q in same and POPULATION in (new, old) and new != old)
+        apart > 0 and (q, new) not in new_known and (q, old) not in old_known
         for q, new, old, apart in close
     )
 
