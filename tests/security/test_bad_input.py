@@ -10,17 +10,14 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
 
-from cohort.db import session_scope
-from cohort.models import AuditHead, Consent, Identity, Instrument, Participant
 from cohort.web.app import create_app
-from tests.conftest import _fresh_pg_url
 from tests.consent_world import CONSENT
 from tests.in_process_cli import run_cohort
-from tests.web.conftest import add_user, csrf_of, make_instance, sign_in
+from tests.security.hostile import TEN_MB, instance_per_backend
+from tests.security.hostile import state as _state
+from tests.web.conftest import add_user, csrf_of, sign_in
 
-TEN_MB = "A" * (10 * 1024 * 1024)
 # (name, field, hostile value) for the consent's answers.
 ANSWERS = [
     ("invalid NHS number", "nhs_number", "9434765918"),
@@ -55,13 +52,7 @@ DICTIONARIES = [
 def service(request, tmp_path_factory):
     """One instance per backend, a midwife and a data manager signed in; every case
     leaves it as it found it."""
-    data = tmp_path_factory.mktemp(f"bad-{request.param}")
-    url = (
-        f"sqlite:///{data / 'cohort.db'}"
-        if request.param == "sqlite"
-        else _fresh_pg_url(request.getfixturevalue("pg_cluster"))
-    )
-    instance = make_instance(data / "var", url)
+    instance = instance_per_backend(request, tmp_path_factory, "bad")
     add_user(instance, "mw", "midwife")
     add_user(instance, "dm", "data_manager")
     app = create_app(instance)
@@ -71,16 +62,6 @@ def service(request, tmp_path_factory):
         browsers[username] = (client, sign_in(client, username))
     yield instance, browsers
     instance.engine.dispose()
-
-
-def _state(instance) -> tuple:
-    with session_scope(instance.engine) as db:
-        counts = tuple(
-            len(db.exec(select(model.id)).all())
-            for model in (Participant, Identity, Consent, Instrument)
-        )
-        head = db.get(AuditHead, 1)
-        return (*counts, head.seq if head else 0)
 
 
 def _gives_nothing_away(text: str) -> None:
