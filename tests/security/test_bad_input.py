@@ -9,14 +9,12 @@ audit chain's head as before), and gives nothing away: no traceback, no echo of 
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 
-from cohort.web.app import create_app
 from tests.consent_world import CONSENT
 from tests.in_process_cli import run_cohort
-from tests.security.hostile import TEN_MB, instance_per_backend
+from tests.security.hostile import TEN_MB
 from tests.security.hostile import state as _state
-from tests.web.conftest import add_user, csrf_of, sign_in
+from tests.web.conftest import csrf_of
 
 # (name, field, hostile value) for the consent's answers.
 ANSWERS = [
@@ -46,22 +44,6 @@ DICTIONARIES = [
     ("path traversal in the file name", "../../../etc/passwd", b"x"),
     ("empty", "babi.csv", b""),
 ]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def service(request, tmp_path_factory):
-    """One instance per backend, a midwife and a data manager signed in; every case
-    leaves it as it found it."""
-    instance = instance_per_backend(request, tmp_path_factory, "bad")
-    add_user(instance, "mw", "midwife")
-    add_user(instance, "dm", "data_manager")
-    app = create_app(instance)
-    browsers = {}
-    for username in ("mw", "dm"):
-        client = TestClient(app, raise_server_exceptions=False)
-        browsers[username] = (client, sign_in(client, username))
-    yield instance, browsers
-    instance.engine.dispose()
 
 
 def _gives_nothing_away(text: str) -> None:
