@@ -38,7 +38,7 @@ def enrolled(service):
         issued = {
             u: tokens.issue_token(db, get_user(db, u), "bad", actor="test") for u in ("mw", "dm")
         }
-    # the browsers are signed out by now (401 on their next page): sign them in again
+    # issuing a token signs its owner's browsers out (session_version): sign in again
     signed_in = {u: (c, sign_in(c, u)) for u, (c, _) in browsers.items()}
     return instance, signed_in, response.json()["study_id"], issued
 
