@@ -18,6 +18,7 @@ from functools import lru_cache
 from sqlmodel import Session
 
 from cohort import access, consent, consent_update, idempotency, imd, vault
+from cohort.control_characters import CONTROL
 from cohort.csv_cells import is_formula
 from cohort.errors import CohortError, Forbidden
 from cohort.keys import KeyRing
@@ -40,7 +41,6 @@ RECORDED_IN_COLUMNS = frozenset(
 )
 MAX_TEXT = 200
 FREE_TEXT = ("text", "notes")  # the answers no validation rule normalises
-CONTROL = {chr(code) for code in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
 
 NOT_A_FIELD = N_("This is not a question of the form")
 ONE_ANSWER = N_("Give one answer")

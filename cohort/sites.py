@@ -5,6 +5,7 @@ import re
 from sqlmodel import Session, select
 
 from cohort import audit
+from cohort.control_characters import has_control
 from cohort.errors import CohortError, Conflict, NotFound
 from cohort.i18n import refusal
 from cohort.models import Site
@@ -16,6 +17,7 @@ NAME_MAX = 200
 # Refusals, marked so a page shows them in the UI language; values stay out of the text.
 BAD_CODE = N_("site code must be 2 to 16 letters, digits or dashes, such as BRADFORD or RAE")
 NO_NAME = N_("site name is missing")
+CONTROL_IN_NAME = N_("site name must not contain invisible control characters")
 NAME_TOO_LONG = N_("site name must be at most %(max)s characters")
 CODE_TAKEN = N_("a site with code %(code)s already exists")
 NO_SUCH_CODE = N_("there is no site with code %(code)s")
@@ -33,6 +35,8 @@ def _normalise_name(name: str) -> str:
     normal = " ".join(name.split())
     if not normal:
         raise CohortError(NO_NAME, field="name")
+    if has_control(normal):
+        raise CohortError(CONTROL_IN_NAME, field="name")
     if len(normal) > NAME_MAX:
         raise refusal(CohortError, NAME_TOO_LONG, field="name", max=NAME_MAX)
     return normal

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from cohort import audit, sites
 from cohort.auth import passwords
 from cohort.config import Settings
+from cohort.control_characters import has_control
 from cohort.errors import CohortError, Conflict, NotFound
 from cohort.i18n import Message, refusal
 from cohort.models import ROLES, SITE_SCOPED_ROLES, Project, ProjectMember, Site, User, utcnow
@@ -36,6 +37,7 @@ BAD_USERNAME = N_(
     "starting with a letter"
 )
 NO_FULL_NAME = N_("full name is missing")
+CONTROL_IN_FULL_NAME = N_("full name must not contain invisible control characters")
 FULL_NAME_TOO_LONG = N_("full name must be at most %(max)s characters")
 UNKNOWN_ROLE = N_("unknown role %(role)s: choose one of %(roles)s")
 SITE_NEEDED = N_("a user with the role %(role)s must be given the site she works at")
@@ -86,6 +88,8 @@ def _check_full_name(full_name: str) -> str:
     normal = " ".join(full_name.split())
     if not normal:
         raise CohortError(NO_FULL_NAME, field="full_name")
+    if has_control(normal):
+        raise CohortError(CONTROL_IN_FULL_NAME, field="full_name")
     if len(normal) > FULL_NAME_MAX:
         raise refusal(CohortError, FULL_NAME_TOO_LONG, field="full_name", max=FULL_NAME_MAX)
     return normal

@@ -21,6 +21,7 @@ overwrite lets an empty cell erase a value.
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -69,6 +70,11 @@ BOOLEANS = {"True": "1", "true": "1", "False": "0", "false": "0"}
 TOKEN_PREFIX = "backfill-"  # noqa: S105 (a submission token prefix, not a secret)
 
 UNKNOWN_COLUMNS = "The following fields are not in the project: {names}"
+NOT_FIELD_NAMES = (
+    "{count} column(s) are not field names: is the first line the header "
+    "(record_id, then the variable names)?"
+)
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")  # REDCap's; anything else may be data
 NO_ROWS = "The file has no records to import"
 NOT_A_TICK = "{column}: give 1 (ticked) or 0 (not ticked)"
 SAME_AS = "the same woman as row {row}"
@@ -149,6 +155,10 @@ def check_columns(project: Project, columns: Sequence[str]) -> None:
     """Refuse the whole file if it names a column the project does not have."""
     known = {column for names in project.columns.values() for column in names}
     unknown = [c for c in columns if c not in known and c not in REDCAP_COLUMNS]
+    if any(not FIELD_NAME.fullmatch(c) for c in unknown):
+        # a header that is not one (a row of data, another file) is not echoed back
+        count = sum(not FIELD_NAME.fullmatch(c) for c in unknown)
+        raise CohortError(NOT_FIELD_NAMES.format(count=count), field="data")
     if unknown:
         shown = ", ".join(name[:40] for name in unknown[:10])
         raise CohortError(UNKNOWN_COLUMNS.format(names=shown), field="data")

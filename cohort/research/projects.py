@@ -5,7 +5,6 @@ refuses her once she is removed or the approval has ended. Every change is audit
 """
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +12,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, select
 
 from cohort import audit
+from cohort.control_characters import has_control
 from cohort.errors import CohortError, Conflict, Forbidden, NotFound
 from cohort.models import Project, ProjectMember, User, utcnow
 from cohort.research.catalogue import datasets
@@ -56,7 +56,7 @@ def _text(name: str, value: str) -> str:
         raise CohortError(
             f"{name.replace('_', ' ')} must be at most {TEXT_LIMITS[name]} characters", field=name
         )
-    if any(unicodedata.category(c) == "Cc" for c in normal):  # NUL, escapes: never meant
+    if has_control(normal):  # NUL, escapes: never meant
         raise CohortError(
             f"{name.replace('_', ' ')} holds an invisible control character", field=name
         )

@@ -29,7 +29,6 @@ nearly the same people as an earlier one, in whole or in any group: the two coul
 subtracted. A refusal is audited and keeps nothing.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,6 +38,7 @@ from sqlmodel import Session
 
 from cohort import audit
 from cohort.config import Settings
+from cohort.control_characters import has_control
 from cohort.errors import CohortError, Conflict
 from cohort.i18n import refusal
 from cohort.models import User
@@ -118,7 +118,7 @@ def _check(query: Query, approved: dict[str, list[str]]) -> None:
                 f"{_shown(name)} is not an approved variable of {query.dataset}", field="group_by"
             )
     for _, value in query.filters:
-        if len(value) > MAX_FILTER_CHARS or any(unicodedata.category(c) == "Cc" for c in value):
+        if len(value) > MAX_FILTER_CHARS or has_control(value):
             raise CohortError(
                 f"a filter value must be at most {MAX_FILTER_CHARS} characters, with no "
                 "control characters",

@@ -7,22 +7,15 @@ audit chain's head as before), and gives nothing away: no traceback, no echo of 
 """
 
 import uuid
-from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlmodel import select
 
-from cohort.db import session_scope
-from cohort.models import AuditHead, Consent, Identity, Instrument, Participant
-from cohort.research import projects
-from cohort.web.app import create_app
-from tests.conftest import _fresh_pg_url
 from tests.consent_world import CONSENT
 from tests.in_process_cli import run_cohort
-from tests.web.conftest import add_user, csrf_of, make_instance, sign_in
+from tests.security.hostile import TEN_MB
+from tests.security.hostile import state as _state
+from tests.web.conftest import csrf_of
 
-TEN_MB = "A" * (10 * 1024 * 1024)
 # (name, field, hostile value) for the consent's answers.
 ANSWERS = [
     ("invalid NHS number", "nhs_number", "9434765918"),
@@ -51,54 +44,6 @@ DICTIONARIES = [
     ("path traversal in the file name", "../../../etc/passwd", b"x"),
     ("empty", "babi.csv", b""),
 ]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def service(request, tmp_path_factory):
-    """One instance per backend, a midwife, a data manager and a researcher on project BAD
-    signed in; every case
-    leaves it as it found it."""
-    data = tmp_path_factory.mktemp(f"bad-{request.param}")
-    url = (
-        f"sqlite:///{data / 'cohort.db'}"
-        if request.param == "sqlite"
-        else _fresh_pg_url(request.getfixturevalue("pg_cluster"))
-    )
-    instance = make_instance(data / "var", url)
-    add_user(instance, "mw", "midwife")
-    add_user(instance, "dm", "data_manager")
-    with session_scope(instance.engine) as db:
-        projects.register(
-            db,
-            projects.Approval(
-                code="BAD",
-                title="Hostile queries",
-                lead="Dr Lead",
-                approval_reference="REC-BAD",
-                approved_from=date.today(),
-                approved_until=date.today() + timedelta(days=30),
-                variables=("consent",),
-            ),
-            actor="test",
-        )
-    add_user(instance, "rs", "researcher", project_codes=["BAD"])
-    app = create_app(instance)
-    browsers = {}
-    for username in ("mw", "dm", "rs"):
-        client = TestClient(app, raise_server_exceptions=False)
-        browsers[username] = (client, sign_in(client, username))
-    yield instance, browsers
-    instance.engine.dispose()
-
-
-def _state(instance) -> tuple:
-    with session_scope(instance.engine) as db:
-        counts = tuple(
-            len(db.exec(select(model.id)).all())
-            for model in (Participant, Identity, Consent, Instrument)
-        )
-        head = db.get(AuditHead, 1)
-        return (*counts, head.seq if head else 0)
 
 
 def _gives_nothing_away(text: str) -> None:
@@ -179,110 +124,3 @@ def test_the_dictionary_import_command_refuses_hostile_files(
     assert code == 2, (case, out, err)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert _state(instance) == before
-
-
-# (name, hostile NHS number) for the data manager's search for a woman.
-SEARCHES = [(name, value) for name, field, value in FORM_ANSWERS if field == "nhs_number"] + [
-    ("10 MB NHS number", TEN_MB),
-    ("NUL byte in an NHS number", "943476\x005919"),
-    ("path traversal as an NHS number", "../../etc/passwd"),
-]
-
-
-@pytest.mark.parametrize(("case", "value"), SEARCHES, ids=[s[0] for s in SEARCHES])
-def test_the_participant_search_refuses_hostile_nhs_numbers(service, case, value):
-    instance, browsers = service
-    client, _ = browsers["dm"]
-    page = client.get("/participants/find")
-    before = _state(instance)
-    response = client.post(
-        "/participants/find", data={"nhs_number": value, "csrf_token": csrf_of(page.text)}
-    )
-    assert 400 <= response.status_code < 500, (case, response.status_code)
-    assert "There is a problem" in response.text
-    assert _state(instance) == before
-    _gives_nothing_away(response.text)
-
-
-# (name, study ID in the path, level) for the withdrawal API.
-WITHDRAWALS = [
-    ("path traversal as a study ID", "..%2F..%2Fetc%2Fpasswd", "full"),
-    ("NUL byte in a study ID", "BB%00123", "full"),
-    ("60 kB study ID", "B" * 60_000, "full"),
-    ("unknown level", "BB-0000-0000", "everything"),
-    ("10 MB level", "BB-0000-0000", TEN_MB),
-    ("NUL byte in a level", "BB-0000-0000", "fu\x00ll"),
-    ("a list where a level goes", "BB-0000-0000", ["full"]),
-]
-
-
-@pytest.mark.parametrize(
-    ("case", "study_id", "level"), WITHDRAWALS, ids=[w[0] for w in WITHDRAWALS]
-)
-def test_the_withdrawal_api_refuses_hostile_requests(service, case, study_id, level):
-    instance, browsers = service
-    client, csrf = browsers["mw"]
-    before = _state(instance)
-    response = client.post(
-        f"/api/v1/participants/{study_id}/withdrawals",
-        json={"level": level},
-        headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bad-input-{uuid.uuid4()}"},
-    )
-    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
-    assert response.json()["detail"]
-    assert _state(instance) == before
-    assert "etc/passwd" not in response.text and len(response.text) < 200_000
-
-
-# (name, hostile aggregate query) for the query API.
-QUERIES = [
-    ("unknown dataset", {"dataset": "../../etc/passwd"}),
-    ("unknown variable to group by", {"dataset": "consent", "group_by": ["nhs_number"]}),
-    ("unknown measure", {"dataset": "consent", "measure": "DROP TABLE consent"}),
-    ("10 MB dataset name", {"dataset": TEN_MB}),
-    ("NUL byte in a dataset name", {"dataset": "cons\x00ent"}),
-    ("a huge list to group by", {"dataset": "consent", "group_by": ["site"] * 100_000}),
-    ("10 MB variable name", {"dataset": "consent", "group_by": [TEN_MB]}),
-    ("NUL byte in a filter", {"dataset": "consent", "filters": {"si\x00te": "RAE"}}),
-    ("a number where a dataset goes", {"dataset": 7}),
-    ("a list where filters go", {"dataset": "consent", "filters": ["site"]}),
-]
-
-
-@pytest.mark.parametrize(("case", "query"), QUERIES, ids=[q[0] for q in QUERIES])
-def test_the_query_api_refuses_hostile_queries(service, case, query):
-    instance, browsers = service
-    client, csrf = browsers["rs"]
-    before = _state(instance)
-    response = client.post(
-        "/api/v1/projects/BAD/queries", json=query, headers={"X-CSRF-Token": csrf}
-    )
-    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
-    assert response.json()["detail"]
-    assert _state(instance) == before
-    assert "Traceback" not in response.text and len(response.text) < 200_000
-
-
-# (name, raw request body) for the SQL console API.
-STATEMENTS = [
-    ("10 MB statement", b'{"sql": "SELECT \'' + TEN_MB.encode() + b"'\"}"),
-    ("NUL byte in a statement", b'{"sql": "SELECT 1\\u0000; DROP TABLE consent"}'),
-    ("not UTF-8 (Latin-1)", '{"sql": "SELECT \'caf\xe9\'"}'.encode("latin-1")),
-    ("a list where a statement goes", b'{"sql": ["SELECT 1"]}'),
-]
-
-
-@pytest.mark.parametrize(("case", "body"), STATEMENTS, ids=[s[0] for s in STATEMENTS])
-def test_the_sql_console_api_refuses_hostile_statements(service, case, body):
-    instance, browsers = service
-    client, csrf = browsers["rs"]
-    before = _state(instance)
-    response = client.post(
-        "/api/v1/projects/BAD/console",
-        content=body,
-        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
-    )
-    assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:200])
-    assert response.json()["detail"]
-    assert _state(instance) == before
-    assert "Traceback" not in response.text and len(response.text) < 200_000

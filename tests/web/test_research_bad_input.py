@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from cohort.db import session_scope
 from cohort.models import AuditHead, Extract, Project
+from tests.security.hostile import TEN_MB
 from tests.web.conftest import PROJECT, sign_in
 
-TEN_MB = "A" * (10 * 1024 * 1024)
 REGISTRATION = {**PROJECT, "code": "bib-2026-02", "row_level": False}
 # (case, the registration's changed fields)
 REGISTRATIONS = [
@@ -38,12 +38,17 @@ EDITS = [
 QUERIES = [
     ("unknown dataset", {"dataset": "vault"}),
     ("path traversal as the dataset", {"dataset": "../../etc/passwd"}),
+    ("10 MB dataset name", {"dataset": TEN_MB}),
+    ("NUL byte in the dataset name", {"dataset": "cons\x00ent"}),
     ("unknown group", {"dataset": "consent", "group_by": ["nhs_number"]}),
     ("10,000 groups", {"dataset": "consent", "group_by": ["age_band"] * 10_000}),
+    ("10 MB group name", {"dataset": "consent", "group_by": [TEN_MB]}),
     ("unknown measure", {"dataset": "consent", "measure": "sum"}),
+    ("SQL as the measure", {"dataset": "consent", "measure": "DROP TABLE consent"}),
     ("a mean of nothing", {"dataset": "consent", "measure": "mean"}),
     ("a mean of a label", {"dataset": "consent", "measure": "mean", "of": "age_band"}),
     ("a filter on an unknown variable", {"dataset": "consent", "filters": {"x' OR 1=1": "1"}}),
+    ("a NUL byte in a filter's variable", {"dataset": "consent", "filters": {"age\x00band": "1"}}),
     ("a 10 MB filter value", {"dataset": "consent", "filters": {"age_band": TEN_MB}}),
     ("a NUL byte in a filter", {"dataset": "consent", "filters": {"age_band": "25\x0029"}}),
     ("filters as a list", {"dataset": "consent", "filters": ["age_band"]}),
@@ -144,13 +149,21 @@ def test_a_hostile_console_statement_is_refused_on_the_api_and_the_page(
     assert _state(instance) == before
 
 
-def test_a_console_body_that_is_not_utf8_is_refused(client, instance, extracted):
+# (case, raw request body) the console's JSON decoder must refuse
+CONSOLE_BODIES = [
+    ("not UTF-8 (Latin-1)", '{"sql": "SELECT \'caf\xe9\'"}'.encode("latin-1")),
+    ("a list as the statement", b'{"sql": ["SELECT 1"]}'),
+]
+
+
+@pytest.mark.parametrize(("case", "body"), CONSOLE_BODIES, ids=[c for c, _ in CONSOLE_BODIES])
+def test_a_console_body_that_is_not_a_statement_is_refused(client, instance, extracted, case, body):
     csrf = sign_in(client, "rita")
     before = _state(instance)
     response = client.post(
         f"/api/v1/projects/{extracted}/console",
-        content='{"sql": "SELECT \'caf\xe9\'"}'.encode("latin-1"),
+        content=body,
         headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
     )
-    _api_refused(response, "not UTF-8")
+    _api_refused(response, case)
     assert _state(instance) == before
